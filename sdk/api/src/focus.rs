@@ -174,3 +174,9 @@ impl Refusal {
         Refusal { reason, detail: detail.into() }
     }
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason.c3p_name(), self.detail)
+    }
+}
