@@ -49,7 +49,13 @@ fn main() {
 }
 
 /// The components the `plenum` binary carries.
-const EMBEDDED: &[(&str, &str)] = &[("NORMALIZER_RULES", "normalizer_rules")];
+const EMBEDDED: &[(&str, &str)] = &[
+    ("NORMALIZER_RULES", "normalizer_rules"),
+    ("ATTENDANT_OCS", "attendant_ocs"),
+    ("FOCUS_FACTORY_DEFAULT", "focus_factory_default"),
+    ("MEETING_POLICY_DEFAULT", "meeting_policy_default"),
+    ("MEETING_POLICY_STRICT", "meeting_policy_strict"),
+];
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");

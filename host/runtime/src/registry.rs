@@ -17,6 +17,9 @@ use plenum_types::{Digest, PluginKind, TenantId, UnixTime};
 
 use crate::{LoadError, Plugin, Runtime, digest_of, target};
 
+/// The tenant label of canary calls in the counters.
+pub const CANARY_TENANT: &str = "(canary)";
+
 /// A repository failure (the storage layer's error, boxed).
 pub type RepoError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -245,7 +248,8 @@ impl Registry {
             return Err(LoadError::KindMismatch { declared, found: plugin.kind() }.into());
         }
         let started = Instant::now();
-        let canaries = target::check_canaries(&plugin, tenant.as_str()).map_err(RegistryError::Canary)?;
+        // Canary calls are counted under their own label, apart from the tenant's traffic.
+        let canaries = target::check_canaries(&plugin, CANARY_TENANT).map_err(RegistryError::Canary)?;
         let canary_micros = started.elapsed().as_micros();
         let version = StoredVersion {
             tenant: tenant.clone(),

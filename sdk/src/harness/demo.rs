@@ -116,3 +116,32 @@ pub fn settings() -> MeetingSettings {
         lobby_bypass_allowed: true,
     }
 }
+
+/// The demo organizer, alice, in region Redmond.
+pub fn organizer() -> crate::api::focus::Organizer {
+    crate::api::focus::Organizer {
+        uri: "sip:alice@contoso.example".into(),
+        display_name: "Alice Smith".into(),
+        region: Some("Redmond".into()),
+    }
+}
+
+/// A scheduling context for alice on contoso, with fixed entropy and sequence.
+pub fn schedule_context() -> crate::api::focus::ScheduleContext {
+    crate::api::focus::ScheduleContext {
+        tenant: tenant(),
+        organizer: organizer(),
+        now: 1_790_000_000,
+        pstn_enabled: true,
+        access_numbers: vec![redmond_number(), london_number()],
+        settings: settings(),
+        organizer_meetings: 0,
+        entropy: (0u8..32).collect(),
+        pstn_sequence: 4711,
+    }
+}
+
+/// A policy context for contoso with `document`.
+pub fn policy_context(document: crate::api::types::PolicyDocument) -> crate::api::policy::PolicyContext {
+    crate::api::policy::PolicyContext { tenant: tenant(), document }
+}

@@ -1,0 +1,384 @@
+//! The admin HTTP API on loopback, guarded by a bearer token: plugin deploy, activate,
+//! rollback and list per tenant, plus health and Prometheus metrics. `plenum plugin …` is its
+//! client ([`crate::client`]).
+//!
+//! | method | path | does |
+//! |---|---|---|
+//! | GET | `/health` | `ok` (no token) |
+//! | GET | `/metrics` | Prometheus text (no token) |
+//! | GET | `/v1/tenants` | tenants |
+//! | GET | `/v1/tenants/{tenant}/plugins` | versions with state and counters |
+//! | POST | `/v1/tenants/{tenant}/plugins?kind=K&activate=true` | upload (body: the component) |
+//! | POST | `/v1/tenants/{tenant}/plugins/{kind}/activate` | `{"digest": "…"}` |
+//! | POST | `/v1/tenants/{tenant}/plugins/{kind}/rollback` | back to the previous version |
+//! | GET | `/v1/tenants/{tenant}/normalize?number=N&profile=P` | what the tenant's normalizer makes of a number |
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plenum_runtime::registry::{RegistryError, VersionStatus};
+use plenum_types::{Digest, PluginKind, TenantId};
+use serde::{Deserialize, Serialize};
+
+use crate::server::Services;
+
+/// Build the router.
+pub fn router(services: Arc<Services>, token: String) -> Router {
+    let max_body = services.registry().runtime().limits().max_component_bytes + (64 << 10);
+    let api = Router::new()
+        .route("/v1/tenants", get(tenants))
+        .route("/v1/tenants/{tenant}/plugins", get(list).post(upload))
+        .route("/v1/tenants/{tenant}/plugins/{kind}/activate", post(activate))
+        .route("/v1/tenants/{tenant}/plugins/{kind}/rollback", post(rollback))
+        .route("/v1/tenants/{tenant}/normalize", get(normalize))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(Arc::new(token), require_token));
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .merge(api)
+        .with_state(services)
+}
+
+async fn require_token(State(token): State<Arc<String>>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        next.run(req).await
+    } else {
+        ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong admin token").into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An error answer: a status and `{"error": "…"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> ApiError {
+        let status = match &e {
+            RegistryError::Load(_) | RegistryError::Canary(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RegistryError::NotUploaded { .. } => StatusCode::NOT_FOUND,
+            RegistryError::NoPrevious { .. } => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<PluginKind, ApiError> {
+    s.parse().map_err(|e: plenum_plugin_api::UnknownKind| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
+/// The tenant, if it exists.
+fn tenant(services: &Services, id: &str) -> Result<TenantId, ApiError> {
+    let id = TenantId::new(id).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    match services.tenant_exists(&id) {
+        Ok(true) => Ok(id),
+        Ok(false) => Err(ApiError::new(StatusCode::NOT_FOUND, format!("no tenant `{id}`"))),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)?
+}
+
+/// A tenant, as listed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TenantView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// SIP domain.
+    pub domain: String,
+}
+
+async fn tenants(State(s): State<Arc<Services>>) -> Result<Json<Vec<TenantView>>, ApiError> {
+    blocking(move || s.tenants().map_err(internal)).await.map(Json)
+}
+
+/// A plugin version, as listed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VersionView {
+    /// Kind.
+    pub kind: String,
+    /// Digest (hex).
+    pub digest: String,
+    /// Name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// Description.
+    pub description: String,
+    /// `active`, `previous` or `staged`.
+    pub state: String,
+    /// Size in bytes.
+    pub size: usize,
+    /// Upload time (Unix seconds).
+    pub uploaded_at: i64,
+    /// Calls since start.
+    pub calls: u64,
+    /// Faults since start.
+    pub faults: u64,
+}
+
+impl From<VersionStatus> for VersionView {
+    fn from(v: VersionStatus) -> VersionView {
+        VersionView {
+            kind: v.version.kind.to_string(),
+            digest: v.version.digest.to_hex(),
+            name: v.version.info.name,
+            version: v.version.info.version,
+            description: v.version.info.description,
+            state: v.state.to_string(),
+            size: v.version.size,
+            uploaded_at: v.version.uploaded_at,
+            calls: v.calls,
+            faults: v.faults,
+        }
+    }
+}
+
+async fn list(State(s): State<Arc<Services>>, Path(t): Path<String>) -> Result<Json<Vec<VersionView>>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let versions = s.registry().list(&tenant)?;
+        Ok(Json(versions.into_iter().map(VersionView::from).collect()))
+    })
+    .await
+}
+
+/// Query of an upload.
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    /// The kind the component must implement (optional: the component says).
+    pub kind: Option<String>,
+    /// Activate at once.
+    #[serde(default)]
+    pub activate: bool,
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadView {
+    /// Digest.
+    pub digest: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Canaries passed.
+    pub canaries: usize,
+    /// Whether it is now active.
+    pub active: bool,
+    /// Milliseconds to compile and check.
+    pub load_ms: f64,
+    /// Milliseconds to run the canaries.
+    pub canary_ms: f64,
+}
+
+async fn upload(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let kind = q.kind.as_deref().map(parse_kind).transpose()?;
+        let now = plenum_types::unix_now();
+        let reg = s.registry();
+        let report = if q.activate {
+            reg.deploy(&tenant, kind, &body, now)?
+        } else {
+            reg.upload(&tenant, kind, &body, now)?
+        };
+        s.audit_plugin(&tenant, if q.activate { "plugin-activated" } else { "plugin-uploaded" }, report.kind, &report.digest);
+        Ok((
+            StatusCode::CREATED,
+            Json(UploadView {
+                digest: report.digest.to_hex(),
+                kind: report.kind.to_string(),
+                name: report.info.name,
+                version: report.info.version,
+                canaries: report.canaries,
+                active: q.activate,
+                load_ms: report.load_micros as f64 / 1000.0,
+                canary_ms: report.canary_micros as f64 / 1000.0,
+            }),
+        ))
+    })
+    .await
+}
+
+/// Body of an activation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ActivateBody {
+    /// The digest to activate (hex).
+    pub digest: String,
+}
+
+/// A binding after a change.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BindingView {
+    /// Kind.
+    pub kind: String,
+    /// Active digest.
+    pub active: String,
+    /// Previous digest.
+    pub previous: Option<String>,
+}
+
+fn binding_view(s: &Services, tenant: &TenantId, kind: PluginKind) -> Result<BindingView, ApiError> {
+    let b = s.registry().binding(tenant, kind).ok_or_else(|| internal("binding vanished"))?;
+    Ok(BindingView { kind: kind.to_string(), active: b.active.to_hex(), previous: b.previous.map(|d| d.to_hex()) })
+}
+
+async fn activate(
+    State(s): State<Arc<Services>>,
+    Path((t, k)): Path<(String, String)>,
+    Json(body): Json<ActivateBody>,
+) -> Result<Json<BindingView>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let kind = parse_kind(&k)?;
+        let digest = Digest::from_hex(&body.digest).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        s.registry().activate(&tenant, kind, &digest)?;
+        s.audit_plugin(&tenant, "plugin-activated", kind, &digest);
+        binding_view(&s, &tenant, kind).map(Json)
+    })
+    .await
+}
+
+async fn rollback(State(s): State<Arc<Services>>, Path((t, k)): Path<(String, String)>) -> Result<Json<BindingView>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let kind = parse_kind(&k)?;
+        let digest = s.registry().rollback(&tenant, kind)?;
+        s.audit_plugin(&tenant, "plugin-rolled-back", kind, &digest);
+        binding_view(&s, &tenant, kind).map(Json)
+    })
+    .await
+}
+
+async fn metrics(State(s): State<Arc<Services>>) -> impl IntoResponse {
+    let snap = s.registry().runtime().counters().snapshot();
+    let mut out = String::new();
+    out.push_str("# HELP plenum_plugin_calls_total Plugin calls by tenant, kind and version.\n");
+    out.push_str("# TYPE plenum_plugin_calls_total counter\n");
+    for (k, v) in &snap.calls {
+        out.push_str(&format!("plenum_plugin_calls_total{{{}}} {v}\n", labels(k)));
+    }
+    out.push_str("# HELP plenum_plugin_faults_total Plugin faults by tenant, kind, version and class.\n");
+    out.push_str("# TYPE plenum_plugin_faults_total counter\n");
+    for (k, f, v) in &snap.faults {
+        out.push_str(&format!("plenum_plugin_faults_total{{{},fault=\"{f}\"}} {v}\n", labels(k)));
+    }
+    out.push_str("# HELP plenum_plugin_counter Counters plugins keep through the host import.\n");
+    out.push_str("# TYPE plenum_plugin_counter counter\n");
+    for (k, name, v) in &snap.plugin {
+        let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        out.push_str(&format!("plenum_plugin_counter{{{},name=\"{name}\"}} {v}\n", labels(k)));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+fn labels(k: &plenum_runtime::CounterKey) -> String {
+    format!("tenant=\"{}\",kind=\"{}\",version=\"{}\"", k.tenant, k.kind, k.digest.short())
+}
+
+/// Query of a normalization test.
+#[derive(Debug, Deserialize)]
+pub struct NormalizeQuery {
+    /// The number as dialled.
+    pub number: String,
+    /// The location profile (default: the tenant's default profile).
+    pub profile: Option<String>,
+}
+
+/// What the tenant's normalizer made of a number.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NormalizeView {
+    /// The number as given.
+    pub number: String,
+    /// The profile used.
+    pub profile: String,
+    /// The E.164 result, or none.
+    pub e164: Option<String>,
+    /// `plugin <digest>` or `fallback: <why>`.
+    pub source: String,
+}
+
+async fn normalize(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+    Query(q): Query<NormalizeQuery>,
+) -> Result<Json<NormalizeView>, ApiError> {
+    use plenum_plugin_api::normalizer::{NormalizeOutcome, NormalizeRequest, NumberKind};
+    use plenum_runtime::fallback::Source;
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let record = s.pool().tenant(&tenant).map_err(internal)?.ok_or_else(|| internal("tenant vanished"))?;
+        let name = q.profile.or(record.default_profile).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "the tenant has no default location profile; pass profile=")
+        })?;
+        let profile = s
+            .pool()
+            .profile(&tenant, &name)
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no location profile `{name}`")))?;
+        let request = NormalizeRequest {
+            tenant: plenum_plugin_api::types::Tenant::new(tenant.as_str(), &record.sip_domain),
+            profile: crate::server::location_profile(&profile),
+            number: q.number.clone(),
+            kind: NumberKind::Dialed,
+        };
+        let d = s.plugins().normalize(&tenant, &request);
+        let e164 = match d.value {
+            NormalizeOutcome::E164(n) => Some(n),
+            NormalizeOutcome::NoMatch => None,
+        };
+        let source = match d.source {
+            Source::Plugin(digest) => format!("plugin {}", digest.short()),
+            Source::Fallback(why) => format!("fallback: {why}"),
+        };
+        Ok(Json(NormalizeView { number: q.number, profile: name, e164, source }))
+    })
+    .await
+}

@@ -1,0 +1,196 @@
+//! Configuration: one TOML file, every key optional, with an embedded default so that `plenum
+//! serve` runs with no file at all. Command-line flags override the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The embedded default configuration (also what `plenum config default` prints).
+pub const DEFAULT_TOML: &str = include_str!("default-config.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Where the pool database, the admin token and caches live.
+    pub data_dir: PathBuf,
+    /// SIP.
+    pub sip: SipConfig,
+    /// The admin HTTP API.
+    pub admin: AdminConfig,
+    /// Plugin limits.
+    pub plugins: PluginConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// SIP transports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SipConfig {
+    /// `udp:ADDR` / `tcp:ADDR` (or a bare `ADDR` for both).
+    pub listen: Vec<String>,
+}
+
+/// The admin API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AdminConfig {
+    /// Address to listen on; loopback unless `allow-remote`.
+    pub listen: SocketAddr,
+    /// Allow a non-loopback admin address (the token is then the only protection).
+    #[serde(default)]
+    pub allow_remote: bool,
+}
+
+/// Limits of every plugin call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginConfig {
+    /// Linear memory per call, MiB.
+    pub memory_mib: u32,
+    /// CPU per call, ms.
+    pub cpu_ms: u64,
+    /// Wall-clock per call, ms.
+    pub wall_ms: u64,
+    /// Instances at once.
+    pub max_concurrent: u32,
+    /// Largest component accepted, KiB.
+    pub max_component_kib: u32,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `plenum=debug,info`.
+    pub level: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A SIP listening point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SipListen {
+    /// Transport.
+    pub transport: Transport,
+    /// Address.
+    pub addr: SocketAddr,
+}
+
+/// SIP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
+}
+
+impl Config {
+    /// The embedded default overlaid with a file's keys.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut base: toml::Table = toml::from_str(DEFAULT_TOML).context("embedded default config")?;
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let file: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            merge(&mut base, file);
+        }
+        let cfg: Config = toml::Value::Table(base).try_into().context("invalid configuration")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !self.admin.listen.ip().is_loopback() && !self.admin.allow_remote {
+            bail!("admin.listen {} is not a loopback address; set admin.allow-remote = true to allow it", self.admin.listen);
+        }
+        self.sip_listen()?;
+        if self.plugins.memory_mib == 0 || self.plugins.cpu_ms == 0 || self.plugins.wall_ms == 0 {
+            bail!("plugins.memory-mib, cpu-ms and wall-ms must be positive");
+        }
+        Ok(())
+    }
+
+    /// The SIP listening points.
+    pub fn sip_listen(&self) -> anyhow::Result<Vec<SipListen>> {
+        let mut out = Vec::new();
+        for spec in &self.sip.listen {
+            let (transports, addr): (&[Transport], &str) = match spec.split_once(':') {
+                Some(("udp", rest)) => (&[Transport::Udp], rest),
+                Some(("tcp", rest)) => (&[Transport::Tcp], rest),
+                _ => (&[Transport::Udp, Transport::Tcp], spec.as_str()),
+            };
+            let addr: SocketAddr = addr.parse().with_context(|| format!("sip.listen `{spec}`: expected [udp:|tcp:]IP:PORT"))?;
+            out.extend(transports.iter().map(|&transport| SipListen { transport, addr }));
+        }
+        Ok(out)
+    }
+
+    /// The plugin runtime's limits.
+    pub fn plugin_limits(&self) -> plenum_runtime::Limits {
+        let p = &self.plugins;
+        plenum_runtime::Limits {
+            memory_bytes: (p.memory_mib as usize) << 20,
+            cpu: Duration::from_millis(p.cpu_ms),
+            wall: Duration::from_millis(p.wall_ms),
+            max_concurrent: p.max_concurrent,
+            max_component_bytes: (p.max_component_kib as usize) << 10,
+            ..plenum_runtime::Limits::default()
+        }
+    }
+}
+
+/// Overlay `over` on `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = Config::load(None).unwrap();
+        assert!(c.admin.listen.ip().is_loopback());
+        assert_eq!(c.sip_listen().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn file_overrides_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "data-dir = \"/x\"\n[plugins]\ncpu-ms = 7\n").unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/x"));
+        assert_eq!(c.plugins.cpu_ms, 7);
+        assert_eq!(c.plugins.wall_ms, Config::load(None).unwrap().plugins.wall_ms);
+        std::fs::write(&path, "[plugins]\ncpu-msx = 7\n").unwrap();
+        assert!(Config::load(Some(&path)).is_err());
+        std::fs::write(&path, "[admin]\nlisten = \"10.0.0.1:80\"\n").unwrap();
+        assert!(Config::load(Some(&path)).unwrap_err().to_string().contains("loopback"));
+        std::fs::write(&path, "[sip]\nlisten = [\"sctp:1.2.3.4:5\"]\n").unwrap();
+        assert!(Config::load(Some(&path)).is_err());
+    }
+}
