@@ -14,7 +14,14 @@ fn main() {
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--workspace", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--workspace",
+            "--manifest-path",
+        ])
         .arg(plugins.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
@@ -28,19 +35,30 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => fail(&format!("building the Wasm plugins failed ({s}); see the errors above")),
+        Ok(s) => fail(&format!(
+            "building the Wasm plugins failed ({s}); see the errors above"
+        )),
         Err(e) => fail(&format!("cannot run cargo to build the Wasm plugins: {e}")),
     }
 
     let out_dir = target.join("wasm32-wasip2/release");
     let mut src = String::new();
-    src.push_str(&format!("/// Where the built components are.\npub const ARTIFACT_DIR: &str = {:?};\n", out_dir.display().to_string()));
+    src.push_str(&format!(
+        "/// Where the built components are.\npub const ARTIFACT_DIR: &str = {:?};\n",
+        out_dir.display().to_string()
+    ));
     for (konst, file) in EMBEDDED {
         let path = out_dir.join(format!("{file}.wasm"));
         if !path.exists() {
-            fail(&format!("expected {} after the plugin build", path.display()));
+            fail(&format!(
+                "expected {} after the plugin build",
+                path.display()
+            ));
         }
-        src.push_str(&format!("/// `{file}.wasm`.\npub const {konst}: &[u8] = include_bytes!({:?});\n", path.display().to_string()));
+        src.push_str(&format!(
+            "/// `{file}.wasm`.\npub const {konst}: &[u8] = include_bytes!({:?});\n",
+            path.display().to_string()
+        ));
     }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("bundled.rs");
     if let Err(e) = std::fs::write(&out, src) {
@@ -64,7 +82,15 @@ fn fail(msg: &str) -> ! {
 
 /// Rebuild when the contract, the SDK or any plugin source changes (never scan target dirs).
 fn watch(root: &Path) {
-    for p in ["wit", "sdk/src", "sdk/Cargo.toml", "sdk/api/src", "sdk/api/Cargo.toml", "plugins/Cargo.toml", "plugins/Cargo.lock"] {
+    for p in [
+        "wit",
+        "sdk/src",
+        "sdk/Cargo.toml",
+        "sdk/api/src",
+        "sdk/api/Cargo.toml",
+        "plugins/Cargo.toml",
+        "plugins/Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     for dir in ["plugins", "policies"] {
@@ -73,7 +99,9 @@ fn watch(root: &Path) {
 }
 
 fn watch_tree(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();

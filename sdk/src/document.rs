@@ -16,7 +16,11 @@ impl<'a> Document<'a> {
 
     /// The raw value of `key` (the last one wins if repeated).
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// An integer, `default` when absent; an error naming the key when malformed.
@@ -31,7 +35,10 @@ impl<'a> Document<'a> {
     pub fn u8(&self, key: &str, default: u8) -> Result<u8, PluginError> {
         match self.get(key) {
             None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| invalid(key, "an integer from 0 to 255")),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| invalid(key, "an integer from 0 to 255")),
         }
     }
 

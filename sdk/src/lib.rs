@@ -54,7 +54,9 @@ pub mod wasm;
 pub use plenum_plugin_api as api;
 
 use api::attendant::{AttendantCanary, CallInfo, Event, StepResult};
-use api::focus::{Capabilities, ConferencePlan, ConferenceRequest, FocusCanary, Refusal, ScheduleContext};
+use api::focus::{
+    Capabilities, ConferencePlan, ConferenceRequest, FocusCanary, Refusal, ScheduleContext,
+};
 use api::normalizer::{NormalizeOutcome, NormalizeRequest, NormalizerCanary};
 use api::policy::{
     AdmissionDecision, AdmissionRequest, AttemptOutcome, MeetingSettings, PasscodeCheck,
@@ -111,7 +113,8 @@ pub trait MeetingPolicy {
     /// The declarative settings for the tenant's document.
     fn settings(context: PolicyContext) -> Result<MeetingSettings, PluginError>;
     /// Judge a passcode.
-    fn check_passcode(context: PolicyContext, check: PasscodeCheck) -> Result<Verdict, PluginError>;
+    fn check_passcode(context: PolicyContext, check: PasscodeCheck)
+    -> Result<Verdict, PluginError>;
     /// Judge a PIN.
     fn check_pin(context: PolicyContext, check: PinCheck) -> Result<Verdict, PluginError>;
     /// New PIN counters after an attempt.
@@ -123,7 +126,10 @@ pub trait MeetingPolicy {
         now: Timestamp,
     ) -> Result<PinAttempts, PluginError>;
     /// Admit, hold, lobby or deny.
-    fn admit(context: PolicyContext, request: AdmissionRequest) -> Result<AdmissionDecision, PluginError>;
+    fn admit(
+        context: PolicyContext,
+        request: AdmissionRequest,
+    ) -> Result<AdmissionDecision, PluginError>;
 }
 
 /// World `focus-factory`.
@@ -137,7 +143,10 @@ pub trait FocusFactory {
     /// getConferencingCapabilities.
     fn get_capabilities(context: ScheduleContext) -> Result<Capabilities, PluginError>;
     /// Validate and complete addConference.
-    fn complete_add(context: ScheduleContext, request: ConferenceRequest) -> Result<ConferencePlan, Refusal>;
+    fn complete_add(
+        context: ScheduleContext,
+        request: ConferenceRequest,
+    ) -> Result<ConferencePlan, Refusal>;
     /// Validate and complete modifyConference.
     fn complete_modify(
         context: ScheduleContext,

@@ -31,8 +31,17 @@ pub fn warn(message: &str) {
     log(Level::Warn, message);
 }
 
-/// What a native build logged on this thread since the last call: log lines, then counters.
-pub fn take_captured() -> (Vec<(Level, String)>, Vec<(String, u64)>) {
+/// What a native build logged on this thread.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// Log records, in order.
+    pub logs: Vec<(Level, String)>,
+    /// Counter updates, in order.
+    pub counters: Vec<(String, u64)>,
+}
+
+/// What a native build logged on this thread since the last call.
+pub fn take_captured() -> Captured {
     imp::take()
 }
 
@@ -51,28 +60,27 @@ mod imp {
         host::counter_add(name, delta);
     }
 
-    pub fn take() -> (Vec<(Level, String)>, Vec<(String, u64)>) {
-        (Vec::new(), Vec::new())
+    pub fn take() -> super::Captured {
+        super::Captured::default()
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    use super::Level;
+    use super::{Captured, Level};
     use std::cell::RefCell;
 
-    type Captured = (Vec<(Level, String)>, Vec<(String, u64)>);
-
     thread_local! {
-        static CAPTURED: RefCell<Captured> = const { RefCell::new((Vec::new(), Vec::new())) };
+        static CAPTURED: RefCell<Captured> =
+            const { RefCell::new(Captured { logs: Vec::new(), counters: Vec::new() }) };
     }
 
     pub fn log(level: Level, message: &str) {
-        CAPTURED.with(|c| c.borrow_mut().0.push((level, message.to_owned())));
+        CAPTURED.with(|c| c.borrow_mut().logs.push((level, message.to_owned())));
     }
 
     pub fn counter_add(name: &str, delta: u64) {
-        CAPTURED.with(|c| c.borrow_mut().1.push((name.to_owned(), delta)));
+        CAPTURED.with(|c| c.borrow_mut().counters.push((name.to_owned(), delta)));
     }
 
     pub fn take() -> Captured {

@@ -128,7 +128,11 @@ impl<'a> Decoder<'a> {
 
     /// An optional string.
     pub fn opt_str(&mut self) -> Result<Option<String>, StateError> {
-        if self.bool()? { self.str().map(Some) } else { Ok(None) }
+        if self.bool()? {
+            self.str().map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// Whether every byte was read.

@@ -24,31 +24,56 @@ pub struct Bundled {
 }
 
 /// The rule-based normalizer (ordered regex rules per location profile).
-pub const NORMALIZER_RULES: Bundled =
-    Bundled { name: "normalizer-rules", kind: PluginKind::Normalizer, bytes: built::NORMALIZER_RULES };
+pub const NORMALIZER_RULES: Bundled = Bundled {
+    name: "normalizer-rules",
+    kind: PluginKind::Normalizer,
+    bytes: built::NORMALIZER_RULES,
+};
 
 /// The OCS 2007 R2-style Conferencing Attendant.
-pub const ATTENDANT_OCS: Bundled =
-    Bundled { name: "attendant-ocs", kind: PluginKind::Attendant, bytes: built::ATTENDANT_OCS };
+pub const ATTENDANT_OCS: Bundled = Bundled {
+    name: "attendant-ocs",
+    kind: PluginKind::Attendant,
+    bytes: built::ATTENDANT_OCS,
+};
 
 /// The default Focus Factory.
-pub const FOCUS_FACTORY_DEFAULT: Bundled =
-    Bundled { name: "focus-factory-default", kind: PluginKind::FocusFactory, bytes: built::FOCUS_FACTORY_DEFAULT };
+pub const FOCUS_FACTORY_DEFAULT: Bundled = Bundled {
+    name: "focus-factory-default",
+    kind: PluginKind::FocusFactory,
+    bytes: built::FOCUS_FACTORY_DEFAULT,
+};
 
 /// The default meeting policy (OCS/Lync defaults, loosened or tightened by the document).
-pub const MEETING_POLICY_DEFAULT: Bundled =
-    Bundled { name: "meeting-policy-default", kind: PluginKind::MeetingPolicy, bytes: built::MEETING_POLICY_DEFAULT };
+pub const MEETING_POLICY_DEFAULT: Bundled = Bundled {
+    name: "meeting-policy-default",
+    kind: PluginKind::MeetingPolicy,
+    bytes: built::MEETING_POLICY_DEFAULT,
+};
 
 /// The strict meeting policy (floors a document can only tighten).
-pub const MEETING_POLICY_STRICT: Bundled =
-    Bundled { name: "meeting-policy-strict", kind: PluginKind::MeetingPolicy, bytes: built::MEETING_POLICY_STRICT };
+pub const MEETING_POLICY_STRICT: Bundled = Bundled {
+    name: "meeting-policy-strict",
+    kind: PluginKind::MeetingPolicy,
+    bytes: built::MEETING_POLICY_STRICT,
+};
 
 /// The default of each kind: what a new tenant gets.
-pub const DEFAULTS: &[Bundled] = &[NORMALIZER_RULES, ATTENDANT_OCS, MEETING_POLICY_DEFAULT, FOCUS_FACTORY_DEFAULT];
+pub const DEFAULTS: &[Bundled] = &[
+    NORMALIZER_RULES,
+    ATTENDANT_OCS,
+    MEETING_POLICY_DEFAULT,
+    FOCUS_FACTORY_DEFAULT,
+];
 
 /// Every bundled plugin.
-pub const ALL: &[Bundled] =
-    &[NORMALIZER_RULES, ATTENDANT_OCS, MEETING_POLICY_DEFAULT, MEETING_POLICY_STRICT, FOCUS_FACTORY_DEFAULT];
+pub const ALL: &[Bundled] = &[
+    NORMALIZER_RULES,
+    ATTENDANT_OCS,
+    MEETING_POLICY_DEFAULT,
+    MEETING_POLICY_STRICT,
+    FOCUS_FACTORY_DEFAULT,
+];
 
 /// The demo tenant contoso's policy document (`policies/documents/contoso.toml`).
 pub const CONTOSO_POLICY: &str = include_str!("../../../policies/documents/contoso.toml");

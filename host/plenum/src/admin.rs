@@ -34,11 +34,20 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
     let api = Router::new()
         .route("/v1/tenants", get(tenants))
         .route("/v1/tenants/{tenant}/plugins", get(list).post(upload))
-        .route("/v1/tenants/{tenant}/plugins/{kind}/activate", post(activate))
-        .route("/v1/tenants/{tenant}/plugins/{kind}/rollback", post(rollback))
+        .route(
+            "/v1/tenants/{tenant}/plugins/{kind}/activate",
+            post(activate),
+        )
+        .route(
+            "/v1/tenants/{tenant}/plugins/{kind}/rollback",
+            post(rollback),
+        )
         .route("/v1/tenants/{tenant}/normalize", get(normalize))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn_with_state(Arc::new(token), require_token));
+        .layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            require_token,
+        ));
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -46,7 +55,12 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
         .with_state(services)
 }
 
-async fn require_token(State(token): State<Arc<String>>, headers: HeaderMap, req: Request, next: Next) -> Response {
+async fn require_token(
+    State(token): State<Arc<String>>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -72,13 +86,20 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
     }
 }
 
@@ -99,20 +120,28 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn parse_kind(s: &str) -> Result<PluginKind, ApiError> {
-    s.parse().map_err(|e: plenum_plugin_api::UnknownKind| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+    s.parse().map_err(|e: plenum_plugin_api::UnknownKind| {
+        ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+    })
 }
 
 /// The tenant, if it exists.
 fn tenant(services: &Services, id: &str) -> Result<TenantId, ApiError> {
-    let id = TenantId::new(id).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let id =
+        TenantId::new(id).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     match services.tenant_exists(&id) {
         Ok(true) => Ok(id),
-        Ok(false) => Err(ApiError::new(StatusCode::NOT_FOUND, format!("no tenant `{id}`"))),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no tenant `{id}`"),
+        )),
         Err(e) => Err(internal(e)),
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
@@ -128,7 +157,9 @@ pub struct TenantView {
 }
 
 async fn tenants(State(s): State<Arc<Services>>) -> Result<Json<Vec<TenantView>>, ApiError> {
-    blocking(move || s.tenants().map_err(internal)).await.map(Json)
+    blocking(move || s.tenants().map_err(internal))
+        .await
+        .map(Json)
 }
 
 /// A plugin version, as listed.
@@ -173,7 +204,10 @@ impl From<VersionStatus> for VersionView {
     }
 }
 
-async fn list(State(s): State<Arc<Services>>, Path(t): Path<String>) -> Result<Json<Vec<VersionView>>, ApiError> {
+async fn list(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+) -> Result<Json<Vec<VersionView>>, ApiError> {
     blocking(move || {
         let tenant = tenant(&s, &t)?;
         let versions = s.registry().list(&tenant)?;
@@ -229,7 +263,16 @@ async fn upload(
         } else {
             reg.upload(&tenant, kind, &body, now)?
         };
-        s.audit_plugin(&tenant, if q.activate { "plugin-activated" } else { "plugin-uploaded" }, report.kind, &report.digest);
+        s.audit_plugin(
+            &tenant,
+            if q.activate {
+                "plugin-activated"
+            } else {
+                "plugin-uploaded"
+            },
+            report.kind,
+            &report.digest,
+        );
         Ok((
             StatusCode::CREATED,
             Json(UploadView {
@@ -265,9 +308,20 @@ pub struct BindingView {
     pub previous: Option<String>,
 }
 
-fn binding_view(s: &Services, tenant: &TenantId, kind: PluginKind) -> Result<BindingView, ApiError> {
-    let b = s.registry().binding(tenant, kind).ok_or_else(|| internal("binding vanished"))?;
-    Ok(BindingView { kind: kind.to_string(), active: b.active.to_hex(), previous: b.previous.map(|d| d.to_hex()) })
+fn binding_view(
+    s: &Services,
+    tenant: &TenantId,
+    kind: PluginKind,
+) -> Result<BindingView, ApiError> {
+    let b = s
+        .registry()
+        .binding(tenant, kind)
+        .ok_or_else(|| internal("binding vanished"))?;
+    Ok(BindingView {
+        kind: kind.to_string(),
+        active: b.active.to_hex(),
+        previous: b.previous.map(|d| d.to_hex()),
+    })
 }
 
 async fn activate(
@@ -278,7 +332,8 @@ async fn activate(
     blocking(move || {
         let tenant = tenant(&s, &t)?;
         let kind = parse_kind(&k)?;
-        let digest = Digest::from_hex(&body.digest).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let digest = Digest::from_hex(&body.digest)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         s.registry().activate(&tenant, kind, &digest)?;
         s.audit_plugin(&tenant, "plugin-activated", kind, &digest);
         binding_view(&s, &tenant, kind).map(Json)
@@ -286,7 +341,10 @@ async fn activate(
     .await
 }
 
-async fn rollback(State(s): State<Arc<Services>>, Path((t, k)): Path<(String, String)>) -> Result<Json<BindingView>, ApiError> {
+async fn rollback(
+    State(s): State<Arc<Services>>,
+    Path((t, k)): Path<(String, String)>,
+) -> Result<Json<BindingView>, ApiError> {
     blocking(move || {
         let tenant = tenant(&s, &t)?;
         let kind = parse_kind(&k)?;
@@ -305,22 +363,44 @@ async fn metrics(State(s): State<Arc<Services>>) -> impl IntoResponse {
     for (k, v) in &snap.calls {
         out.push_str(&format!("plenum_plugin_calls_total{{{}}} {v}\n", labels(k)));
     }
-    out.push_str("# HELP plenum_plugin_faults_total Plugin faults by tenant, kind, version and class.\n");
+    out.push_str(
+        "# HELP plenum_plugin_faults_total Plugin faults by tenant, kind, version and class.\n",
+    );
     out.push_str("# TYPE plenum_plugin_faults_total counter\n");
     for (k, f, v) in &snap.faults {
-        out.push_str(&format!("plenum_plugin_faults_total{{{},fault=\"{f}\"}} {v}\n", labels(k)));
+        out.push_str(&format!(
+            "plenum_plugin_faults_total{{{},fault=\"{f}\"}} {v}\n",
+            labels(k)
+        ));
     }
     out.push_str("# HELP plenum_plugin_counter Counters plugins keep through the host import.\n");
     out.push_str("# TYPE plenum_plugin_counter counter\n");
     for (k, name, v) in &snap.plugin {
-        let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-        out.push_str(&format!("plenum_plugin_counter{{{},name=\"{name}\"}} {v}\n", labels(k)));
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "plenum_plugin_counter{{{},name=\"{name}\"}} {v}\n",
+            labels(k)
+        ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
 fn labels(k: &plenum_runtime::CounterKey) -> String {
-    format!("tenant=\"{}\",kind=\"{}\",version=\"{}\"", k.tenant, k.kind, k.digest.short())
+    format!(
+        "tenant=\"{}\",kind=\"{}\",version=\"{}\"",
+        k.tenant,
+        k.kind,
+        k.digest.short()
+    )
 }
 
 /// Query of a normalization test.
@@ -354,15 +434,27 @@ async fn normalize(
     use plenum_runtime::fallback::Source;
     blocking(move || {
         let tenant = tenant(&s, &t)?;
-        let record = s.pool().tenant(&tenant).map_err(internal)?.ok_or_else(|| internal("tenant vanished"))?;
+        let record = s
+            .pool()
+            .tenant(&tenant)
+            .map_err(internal)?
+            .ok_or_else(|| internal("tenant vanished"))?;
         let name = q.profile.or(record.default_profile).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "the tenant has no default location profile; pass profile=")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "the tenant has no default location profile; pass profile=",
+            )
         })?;
         let profile = s
             .pool()
             .profile(&tenant, &name)
             .map_err(internal)?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no location profile `{name}`")))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no location profile `{name}`"),
+                )
+            })?;
         let request = NormalizeRequest {
             tenant: plenum_plugin_api::types::Tenant::new(tenant.as_str(), &record.sip_domain),
             profile: crate::server::location_profile(&profile),
@@ -378,7 +470,12 @@ async fn normalize(
             Source::Plugin(digest) => format!("plugin {}", digest.short()),
             Source::Fallback(why) => format!("fallback: {why}"),
         };
-        Ok(Json(NormalizeView { number: q.number, profile: name, e164, source }))
+        Ok(Json(NormalizeView {
+            number: q.number,
+            profile: name,
+            e164,
+            source,
+        }))
     })
     .await
 }

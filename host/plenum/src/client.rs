@@ -34,7 +34,10 @@ impl Client {
     /// Resolve the URL and token from flags, environment and configuration.
     pub fn new(args: &ServerArgs) -> anyhow::Result<Client> {
         let cfg = args.common.load()?;
-        let base = args.admin_url.clone().unwrap_or_else(|| format!("http://{}", cfg.admin.listen));
+        let base = args
+            .admin_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", cfg.admin.listen));
         let token = match &args.token {
             Some(t) => t.clone(),
             None => read_token(&crate::server::token_path(&cfg.data_dir))?,
@@ -44,15 +47,27 @@ impl Client {
             .http_status_as_error(false)
             .build()
             .into();
-        Ok(Client { base: base.trim_end_matches('/').to_owned(), token, agent })
+        Ok(Client {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            agent,
+        })
     }
 
     fn auth(&self) -> String {
         format!("Bearer {}", self.token)
     }
 
-    fn finish<T: DeserializeOwned>(&self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<T> {
-        let mut resp = resp.with_context(|| format!("cannot reach the admin API at {} (is `plenum serve` running?)", self.base))?;
+    fn finish<T: DeserializeOwned>(
+        &self,
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<T> {
+        let mut resp = resp.with_context(|| {
+            format!(
+                "cannot reach the admin API at {} (is `plenum serve` running?)",
+                self.base
+            )
+        })?;
         let status = resp.status();
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         if !status.is_success() {
@@ -66,9 +81,18 @@ impl Client {
     }
 
     /// `plenum plugin deploy`.
-    pub fn deploy(&self, tenant: &str, kind: Option<&str>, activate: bool, file: &Path) -> anyhow::Result<()> {
+    pub fn deploy(
+        &self,
+        tenant: &str,
+        kind: Option<&str>,
+        activate: bool,
+        file: &Path,
+    ) -> anyhow::Result<()> {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let mut url = format!("{}/v1/tenants/{tenant}/plugins?activate={activate}", self.base);
+        let mut url = format!(
+            "{}/v1/tenants/{tenant}/plugins?activate={activate}",
+            self.base
+        );
         if let Some(k) = kind {
             url.push_str(&format!("&kind={k}"));
         }
@@ -87,7 +111,11 @@ impl Client {
             v.digest,
             v.canaries,
             v.load_ms,
-            if v.active { ", active" } else { "; activate with `plenum plugin activate`" }
+            if v.active {
+                ", active"
+            } else {
+                "; activate with `plenum plugin activate`"
+            }
         );
         Ok(())
     }
@@ -95,7 +123,9 @@ impl Client {
     /// `plenum plugin activate`.
     pub fn activate(&self, tenant: &str, kind: &str, digest: &str) -> anyhow::Result<()> {
         let url = format!("{}/v1/tenants/{tenant}/plugins/{kind}/activate", self.base);
-        let body = serde_json::to_vec(&ActivateBody { digest: digest.to_owned() })?;
+        let body = serde_json::to_vec(&ActivateBody {
+            digest: digest.to_owned(),
+        })?;
         let resp = self
             .agent
             .post(&url)
@@ -103,29 +133,50 @@ impl Client {
             .header("Content-Type", "application/json")
             .send(&body[..]);
         let b: BindingView = self.finish(resp)?;
-        println!("{tenant} {}: active {}, previous {}", b.kind, b.active, b.previous.as_deref().unwrap_or("-"));
+        println!(
+            "{tenant} {}: active {}, previous {}",
+            b.kind,
+            b.active,
+            b.previous.as_deref().unwrap_or("-")
+        );
         Ok(())
     }
 
     /// `plenum plugin rollback`.
     pub fn rollback(&self, tenant: &str, kind: &str) -> anyhow::Result<()> {
         let url = format!("{}/v1/tenants/{tenant}/plugins/{kind}/rollback", self.base);
-        let resp = self.agent.post(&url).header("Authorization", &self.auth()).send_empty();
+        let resp = self
+            .agent
+            .post(&url)
+            .header("Authorization", &self.auth())
+            .send_empty();
         let b: BindingView = self.finish(resp)?;
-        println!("{tenant} {}: rolled back; active {}, previous {}", b.kind, b.active, b.previous.as_deref().unwrap_or("-"));
+        println!(
+            "{tenant} {}: rolled back; active {}, previous {}",
+            b.kind,
+            b.active,
+            b.previous.as_deref().unwrap_or("-")
+        );
         Ok(())
     }
 
     /// `plenum plugin list`.
     pub fn list(&self, tenant: &str, json: bool) -> anyhow::Result<()> {
         let url = format!("{}/v1/tenants/{tenant}/plugins", self.base);
-        let resp = self.agent.get(&url).header("Authorization", &self.auth()).call();
+        let resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &self.auth())
+            .call();
         let versions: Vec<VersionView> = self.finish(resp)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&versions)?);
             return Ok(());
         }
-        println!("{:<15} {:<9} {:<12} {:<24} {:<8} {:>7} {:>6}", "KIND", "STATE", "DIGEST", "NAME", "VERSION", "CALLS", "FAULTS");
+        println!(
+            "{:<15} {:<9} {:<12} {:<24} {:<8} {:>7} {:>6}",
+            "KIND", "STATE", "DIGEST", "NAME", "VERSION", "CALLS", "FAULTS"
+        );
         for v in versions {
             println!(
                 "{:<15} {:<9} {:<12} {:<24} {:<8} {:>7} {:>6}",
@@ -144,15 +195,30 @@ impl Client {
 
 impl Client {
     /// `plenum number normalize`.
-    pub fn normalize(&self, tenant: &str, profile: Option<&str>, numbers: &[String]) -> anyhow::Result<()> {
+    pub fn normalize(
+        &self,
+        tenant: &str,
+        profile: Option<&str>,
+        numbers: &[String],
+    ) -> anyhow::Result<()> {
         for n in numbers {
             let url = format!("{}/v1/tenants/{tenant}/normalize", self.base);
-            let mut req = self.agent.get(&url).header("Authorization", &self.auth()).query("number", n);
+            let mut req = self
+                .agent
+                .get(&url)
+                .header("Authorization", &self.auth())
+                .query("number", n);
             if let Some(p) = profile {
                 req = req.query("profile", p);
             }
             let v: NormalizeView = self.finish(req.call())?;
-            println!("{:<18} -> {:<16} ({}, {})", v.number, v.e164.as_deref().unwrap_or("no match"), v.profile, v.source);
+            println!(
+                "{:<18} -> {:<16} ({}, {})",
+                v.number,
+                v.e164.as_deref().unwrap_or("no match"),
+                v.profile,
+                v.source
+            );
         }
         Ok(())
     }

@@ -103,20 +103,28 @@ pub enum Transport {
 impl Config {
     /// The embedded default overlaid with a file's keys.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
-        let mut base: toml::Table = toml::from_str(DEFAULT_TOML).context("embedded default config")?;
+        let mut base: toml::Table =
+            toml::from_str(DEFAULT_TOML).context("embedded default config")?;
         if let Some(path) = path {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let file: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: toml::Table =
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
             merge(&mut base, file);
         }
-        let cfg: Config = toml::Value::Table(base).try_into().context("invalid configuration")?;
+        let cfg: Config = toml::Value::Table(base)
+            .try_into()
+            .context("invalid configuration")?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         if !self.admin.listen.ip().is_loopback() && !self.admin.allow_remote {
-            bail!("admin.listen {} is not a loopback address; set admin.allow-remote = true to allow it", self.admin.listen);
+            bail!(
+                "admin.listen {} is not a loopback address; set admin.allow-remote = true to allow it",
+                self.admin.listen
+            );
         }
         self.sip_listen()?;
         if self.plugins.memory_mib == 0 || self.plugins.cpu_ms == 0 || self.plugins.wall_ms == 0 {
@@ -134,8 +142,14 @@ impl Config {
                 Some(("tcp", rest)) => (&[Transport::Tcp], rest),
                 _ => (&[Transport::Udp, Transport::Tcp], spec.as_str()),
             };
-            let addr: SocketAddr = addr.parse().with_context(|| format!("sip.listen `{spec}`: expected [udp:|tcp:]IP:PORT"))?;
-            out.extend(transports.iter().map(|&transport| SipListen { transport, addr }));
+            let addr: SocketAddr = addr
+                .parse()
+                .with_context(|| format!("sip.listen `{spec}`: expected [udp:|tcp:]IP:PORT"))?;
+            out.extend(
+                transports
+                    .iter()
+                    .map(|&transport| SipListen { transport, addr }),
+            );
         }
         Ok(out)
     }
@@ -185,11 +199,19 @@ mod tests {
         let c = Config::load(Some(&path)).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/x"));
         assert_eq!(c.plugins.cpu_ms, 7);
-        assert_eq!(c.plugins.wall_ms, Config::load(None).unwrap().plugins.wall_ms);
+        assert_eq!(
+            c.plugins.wall_ms,
+            Config::load(None).unwrap().plugins.wall_ms
+        );
         std::fs::write(&path, "[plugins]\ncpu-msx = 7\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
         std::fs::write(&path, "[admin]\nlisten = \"10.0.0.1:80\"\n").unwrap();
-        assert!(Config::load(Some(&path)).unwrap_err().to_string().contains("loopback"));
+        assert!(
+            Config::load(Some(&path))
+                .unwrap_err()
+                .to_string()
+                .contains("loopback")
+        );
         std::fs::write(&path, "[sip]\nlisten = [\"sctp:1.2.3.4:5\"]\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
     }

@@ -182,18 +182,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(a) = args.admin_listen {
                 if !a.ip().is_loopback() && !cfg.admin.allow_remote {
-                    anyhow::bail!("--admin-listen {a} is not loopback; set admin.allow-remote in the config to allow it");
+                    anyhow::bail!(
+                        "--admin-listen {a} is not loopback; set admin.allow-remote in the config to allow it"
+                    );
                 }
                 cfg.admin.listen = a;
             }
             init_tracing(&cfg);
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(server::serve(cfg))
         }
         Command::Plugin(cmd) => plugin(cmd),
-        Command::Number(NumberCommand::Normalize { server, tenant, profile, numbers }) => {
-            client::Client::new(&server)?.normalize(&tenant, profile.as_deref(), &numbers)
-        }
+        Command::Number(NumberCommand::Normalize {
+            server,
+            tenant,
+            profile,
+            numbers,
+        }) => client::Client::new(&server)?.normalize(&tenant, profile.as_deref(), &numbers),
         Command::Config(ConfigCommand::Default) => {
             print!("{}", config::DEFAULT_TOML);
             Ok(())
@@ -203,22 +210,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
     match cmd {
-        PluginCommand::Deploy { server, tenant, kind, activate, file } => {
-            client::Client::new(&server)?.deploy(&tenant, kind.as_deref(), activate, &file)
-        }
-        PluginCommand::Activate { server, tenant, kind, digest } => {
-            client::Client::new(&server)?.activate(&tenant, &kind, &digest)
-        }
-        PluginCommand::Rollback { server, tenant, kind } => client::Client::new(&server)?.rollback(&tenant, &kind),
-        PluginCommand::List { server, tenant, json } => client::Client::new(&server)?.list(&tenant, json),
+        PluginCommand::Deploy {
+            server,
+            tenant,
+            kind,
+            activate,
+            file,
+        } => client::Client::new(&server)?.deploy(&tenant, kind.as_deref(), activate, &file),
+        PluginCommand::Activate {
+            server,
+            tenant,
+            kind,
+            digest,
+        } => client::Client::new(&server)?.activate(&tenant, &kind, &digest),
+        PluginCommand::Rollback {
+            server,
+            tenant,
+            kind,
+        } => client::Client::new(&server)?.rollback(&tenant, &kind),
+        PluginCommand::List {
+            server,
+            tenant,
+            json,
+        } => client::Client::new(&server)?.list(&tenant, json),
         PluginCommand::Try(args) => try_cmd::run(&args),
     }
 }
 
 fn init_tracing(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PLENUM_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("PLENUM_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cfg.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use plenum_plugin_api::types::PluginInfo;
 use plenum_runtime::registry::{Binding, RepoError, Repository, StoredVersion};
-use plenum_storage::{BindingRecord, Pool, PluginVersionRecord};
+use plenum_storage::{BindingRecord, PluginVersionRecord, Pool};
 use plenum_types::{Digest, PluginKind, TenantId};
 
 /// Plugin versions and bindings in the pool database.
@@ -26,11 +26,20 @@ impl Repository for PoolRepository {
         Ok(())
     }
 
-    fn version_bytes(&self, tenant: &TenantId, kind: PluginKind, digest: &Digest) -> Result<Option<Vec<u8>>, RepoError> {
+    fn version_bytes(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        digest: &Digest,
+    ) -> Result<Option<Vec<u8>>, RepoError> {
         Ok(self.0.plugin_bytes(tenant, kind, digest)?)
     }
 
-    fn versions(&self, tenant: &TenantId, kind: PluginKind) -> Result<Vec<StoredVersion>, RepoError> {
+    fn versions(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+    ) -> Result<Vec<StoredVersion>, RepoError> {
         Ok(self
             .0
             .plugin_versions(tenant, kind)?
@@ -39,7 +48,11 @@ impl Repository for PoolRepository {
                 tenant: r.tenant,
                 kind: r.kind,
                 digest: r.digest,
-                info: PluginInfo { name: r.name, version: r.version, description: r.description },
+                info: PluginInfo {
+                    name: r.name,
+                    version: r.version,
+                    description: r.description,
+                },
                 size: usize::try_from(r.size).unwrap_or(usize::MAX),
                 uploaded_at: r.uploaded_at,
             })
@@ -47,10 +60,18 @@ impl Repository for PoolRepository {
     }
 
     fn binding(&self, tenant: &TenantId, kind: PluginKind) -> Result<Option<Binding>, RepoError> {
-        Ok(self.0.binding(tenant, kind)?.map(|b| Binding { active: b.active, previous: b.previous }))
+        Ok(self.0.binding(tenant, kind)?.map(|b| Binding {
+            active: b.active,
+            previous: b.previous,
+        }))
     }
 
-    fn set_binding(&self, tenant: &TenantId, kind: PluginKind, binding: &Binding) -> Result<(), RepoError> {
+    fn set_binding(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        binding: &Binding,
+    ) -> Result<(), RepoError> {
         let record = BindingRecord {
             tenant: tenant.clone(),
             kind,
@@ -67,7 +88,16 @@ impl Repository for PoolRepository {
             .0
             .bindings()?
             .into_iter()
-            .map(|b| (b.tenant, b.kind, Binding { active: b.active, previous: b.previous }))
+            .map(|b| {
+                (
+                    b.tenant,
+                    b.kind,
+                    Binding {
+                        active: b.active,
+                        previous: b.previous,
+                    },
+                )
+            })
             .collect())
     }
 }

@@ -57,13 +57,19 @@ impl Services {
             .pool
             .tenants()?
             .into_iter()
-            .map(|t| TenantView { id: t.id.to_string(), name: t.name, domain: t.sip_domain })
+            .map(|t| TenantView {
+                id: t.id.to_string(),
+                name: t.name,
+                domain: t.sip_domain,
+            })
             .collect())
     }
 
     /// Record a plugin change in the audit log (a failure to audit is logged, not fatal).
     pub fn audit_plugin(&self, tenant: &TenantId, event: &str, kind: PluginKind, digest: &Digest) {
-        let Some(event) = AuditEvent::from_name(event) else { return };
+        let Some(event) = AuditEvent::from_name(event) else {
+            return;
+        };
         let record = AuditRecord {
             id: 0,
             at: plenum_types::unix_now(),
@@ -82,7 +88,8 @@ impl Services {
 /// Start everything and run until Ctrl-C or SIGTERM.
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
     let token = admin_token(&data_dir)?;
     let services = tokio::task::spawn_blocking({
         let cfg = cfg.clone();
@@ -96,7 +103,10 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding the admin API to {}", cfg.admin.listen))?;
     let admin_addr = listener.local_addr()?;
     tracing::info!(addr = %admin_addr, "admin API listening");
-    println!("plenum: admin API on http://{admin_addr} (token in {})", data_dir.join(TOKEN_FILE).display());
+    println!(
+        "plenum: admin API on http://{admin_addr} (token in {})",
+        data_dir.join(TOKEN_FILE).display()
+    );
     for l in cfg.sip_listen()? {
         tracing::warn!(transport = ?l.transport, addr = %l.addr, "SIP transport configured but not started: this build has no SIP stack yet");
     }
@@ -104,7 +114,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let app = admin::router(Arc::clone(&services), token);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -112,10 +124,15 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
 /// Open the pool, seed if new, start the runtime, restore plugins.
 fn start(cfg: &Config) -> anyhow::Result<Services> {
     let db_path = cfg.data_dir.join("plenum.db");
-    let pool: Arc<dyn Pool> = Arc::new(SqlitePool::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?);
+    let pool: Arc<dyn Pool> = Arc::new(
+        SqlitePool::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?,
+    );
     let runtime = Runtime::new(cfg.plugin_limits(), Some(&cfg.data_dir.join("cache")))?;
     tracing::info!(allocation = ?runtime.allocation(), "plugin runtime ready");
-    let registry = Arc::new(Registry::new(runtime.clone(), Arc::new(PoolRepository(Arc::clone(&pool)))));
+    let registry = Arc::new(Registry::new(
+        runtime.clone(),
+        Arc::new(PoolRepository(Arc::clone(&pool))),
+    ));
     let bundled = load_bundled(&runtime)?;
 
     if pool.is_empty()? {
@@ -123,23 +140,36 @@ fn start(cfg: &Config) -> anyhow::Result<Services> {
         announce_demo(&cfg.data_dir, &creds)?;
     } else {
         let report = registry.restore()?;
-        tracing::info!(restored = report.restored, failed = report.failed.len(), "plugin bindings restored");
+        tracing::info!(
+            restored = report.restored,
+            failed = report.failed.len(),
+            "plugin bindings restored"
+        );
         for (tenant, kind, why) in &report.failed {
             tracing::error!(%tenant, %kind, %why, "tenant falls back to the bundled plugin");
         }
         if cfg.data_dir.join(CREDENTIALS_FILE).exists() {
-            println!("plenum: demo credentials are in {}", cfg.data_dir.join(CREDENTIALS_FILE).display());
+            println!(
+                "plenum: demo credentials are in {}",
+                cfg.data_dir.join(CREDENTIALS_FILE).display()
+            );
         }
     }
     let plugins = Plugins::new(Arc::clone(&registry), bundled);
-    Ok(Services { pool, registry, plugins })
+    Ok(Services {
+        pool,
+        registry,
+        plugins,
+    })
 }
 
 fn load_bundled(runtime: &Runtime) -> anyhow::Result<HashMap<PluginKind, Arc<Plugin>>> {
     let mut map = HashMap::new();
     for kind in PluginKind::ALL {
         if let Some(b) = plenum_bundled::default_for(kind) {
-            let plugin = runtime.load(b.bytes).with_context(|| format!("loading bundled plugin {}", b.name))?;
+            let plugin = runtime
+                .load(b.bytes)
+                .with_context(|| format!("loading bundled plugin {}", b.name))?;
             map.insert(kind, plugin);
         }
     }
@@ -154,12 +184,20 @@ fn seed(pool: &Arc<dyn Pool>, registry: &Registry) -> anyhow::Result<DemoCredent
     for tenant in pool.tenants()? {
         let strict = tenant.id.as_str() == "fabrikam";
         for b in plenum_bundled::DEFAULTS {
-            let b = if strict && b.kind == PluginKind::MeetingPolicy { &plenum_bundled::MEETING_POLICY_STRICT } else { b };
+            let b = if strict && b.kind == PluginKind::MeetingPolicy {
+                &plenum_bundled::MEETING_POLICY_STRICT
+            } else {
+                b
+            };
             registry
                 .deploy(&tenant.id, Some(b.kind), b.bytes, now)
                 .with_context(|| format!("deploying bundled {} for {}", b.name, tenant.id))?;
         }
-        let document = if strict { plenum_bundled::FABRIKAM_POLICY } else { plenum_bundled::CONTOSO_POLICY };
+        let document = if strict {
+            plenum_bundled::FABRIKAM_POLICY
+        } else {
+            plenum_bundled::CONTOSO_POLICY
+        };
         let mut updated = tenant.clone();
         updated.policy_document = document.to_owned();
         pool.update_tenant(&updated)?;
@@ -187,9 +225,15 @@ fn announce_demo(data_dir: &Path, creds: &DemoCredentials) -> anyhow::Result<()>
     }
     let path = data_dir.join(CREDENTIALS_FILE);
     write_private(&path, text.as_bytes())?;
-    println!("plenum: first start: seeded the demo world into {}", data_dir.display());
+    println!(
+        "plenum: first start: seeded the demo world into {}",
+        data_dir.display()
+    );
     print!("{text}");
-    println!("plenum: these credentials are kept in {} (mode 0600)", path.display());
+    println!(
+        "plenum: these credentials are kept in {} (mode 0600)",
+        path.display()
+    );
     Ok(())
 }
 
@@ -245,7 +289,9 @@ pub fn token_path(data_dir: &Path) -> PathBuf {
 }
 
 /// A stored location profile as the normalizer plugin sees it.
-pub fn location_profile(p: &plenum_storage::ProfileRecord) -> plenum_plugin_api::types::LocationProfile {
+pub fn location_profile(
+    p: &plenum_storage::ProfileRecord,
+) -> plenum_plugin_api::types::LocationProfile {
     plenum_plugin_api::types::LocationProfile {
         name: p.name.clone(),
         region: p.region.clone(),

@@ -45,7 +45,8 @@ leader-joins
 
 /// Run it.
 pub fn run(args: &TryArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let runtime = Runtime::new(Limits::default(), None)?;
     let plugin = runtime.load(&bytes)?;
     if let Some(k) = &args.kind {
@@ -55,7 +56,14 @@ pub fn run(args: &TryArgs) -> anyhow::Result<()> {
         }
     }
     let info = plugin.info();
-    println!("{} {} {} ({}): {}", plugin.kind(), info.name, info.version, plugin.digest().short(), info.description);
+    println!(
+        "{} {} {} ({}): {}",
+        plugin.kind(),
+        info.name,
+        info.version,
+        plugin.digest().short(),
+        info.description
+    );
     let canaries = check_canaries(&plugin, "try");
     match &canaries {
         Ok(n) => println!("canaries: {n} passed"),
@@ -66,15 +74,27 @@ pub fn run(args: &TryArgs) -> anyhow::Result<()> {
     match plugin.kind() {
         PluginKind::Normalizer => {
             let numbers: Vec<&str> = if args.numbers.is_empty() {
-                vec!["0100", "5550100", "4255550100", "14255550100", "011442075550100", "+442075550100", "12345"]
+                vec![
+                    "0100",
+                    "5550100",
+                    "4255550100",
+                    "14255550100",
+                    "011442075550100",
+                    "+442075550100",
+                    "12345",
+                ]
             } else {
                 args.numbers.iter().map(String::as_str).collect()
             };
-            print!("{}", normalize_table(&mut target, &demo::redmond(), &numbers));
+            print!(
+                "{}",
+                normalize_table(&mut target, &demo::redmond(), &numbers)
+            );
         }
         PluginKind::Attendant => {
             let text = match &args.script {
-                Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
                 None => DEMO_SCRIPT.to_owned(),
             };
             let script = script::Script::parse(&text)?;
@@ -84,7 +104,8 @@ pub fn run(args: &TryArgs) -> anyhow::Result<()> {
         PluginKind::MeetingPolicy => {
             let doc = match &args.document {
                 Some(p) => {
-                    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?;
                     crate::policy_doc::flatten(&text)?
                 }
                 None => Vec::new(),

@@ -40,7 +40,9 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
     match (bytes.get(..4), bytes.get(4..8)) {
         (Some(b"\0asm"), Some([0x0d, 0x00, 0x01, 0x00])) => Ok(()),
         (Some(b"\0asm"), Some([0x01, 0x00, 0x00, 0x00])) => Err(LoadError::CoreModule),
-        (Some(b"\0asm"), _) => Err(LoadError::Invalid("unknown WebAssembly binary version".into())),
+        (Some(b"\0asm"), _) => Err(LoadError::Invalid(
+            "unknown WebAssembly binary version".into(),
+        )),
         _ => Err(LoadError::NotWasm),
     }
 }
@@ -51,15 +53,25 @@ pub(crate) fn inspect(engine: &Engine, component: &Component) -> Result<PluginKi
     for (name, _) in ty.imports(engine) {
         check_import(name)?;
     }
-    let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
     let mut found = Vec::new();
     for name in &exports {
-        let Some((iface, version)) = contract_interface(name) else { continue };
-        let Some(kind) = PluginKind::ALL.into_iter().find(|k| k.export_interface() == iface) else {
+        let Some((iface, version)) = contract_interface(name) else {
+            continue;
+        };
+        let Some(kind) = PluginKind::ALL
+            .into_iter()
+            .find(|k| k.export_interface() == iface)
+        else {
             continue;
         };
         if !supported(version) {
-            return Err(LoadError::UnsupportedVersion { found: version.to_owned() });
+            return Err(LoadError::UnsupportedVersion {
+                found: version.to_owned(),
+            });
         }
         found.push(kind);
     }
@@ -74,7 +86,9 @@ fn check_import(name: &str) -> Result<(), LoadError> {
         return if supported(version) {
             Ok(())
         } else {
-            Err(LoadError::UnsupportedVersion { found: version.to_owned() })
+            Err(LoadError::UnsupportedVersion {
+                found: version.to_owned(),
+            })
         };
     }
     if GRANTED_WASI.iter().any(|p| name.starts_with(p)) {
@@ -106,11 +120,15 @@ impl ArtifactCache {
         std::fs::create_dir_all(dir)?;
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Ok(ArtifactCache { dir: dir.to_owned(), engine_key: format!("{:016x}", h.finish()) })
+        Ok(ArtifactCache {
+            dir: dir.to_owned(),
+            engine_key: format!("{:016x}", h.finish()),
+        })
     }
 
     fn path(&self, digest: &Digest) -> PathBuf {
-        self.dir.join(format!("{}-{}.cwasm", digest.to_hex(), self.engine_key))
+        self.dir
+            .join(format!("{}-{}.cwasm", digest.to_hex(), self.engine_key))
     }
 
     /// A cached artifact, if one is there and loads. The file is read into memory rather than
@@ -134,13 +152,16 @@ impl ArtifactCache {
 
     /// Write an artifact (atomically: temp file, then rename).
     pub(crate) fn store(&self, digest: &Digest, component: &Component) {
-        let result = component.serialize().map_err(|e| e.to_string()).and_then(|bytes| {
-            let path = self.path(digest);
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&tmp, bytes)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| e.to_string())
-        });
+        let result = component
+            .serialize()
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                let path = self.path(digest);
+                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+                std::fs::write(&tmp, bytes)
+                    .and_then(|()| std::fs::rename(&tmp, &path))
+                    .map_err(|e| e.to_string())
+            });
         if let Err(e) = result {
             tracing::warn!(digest = %digest.short(), error = %e, "could not cache compiled plugin");
         }
@@ -153,8 +174,14 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert!(matches!(check_header(b"hello world"), Err(LoadError::NotWasm)));
-        assert!(matches!(check_header(b"\0asm\x01\0\0\0"), Err(LoadError::CoreModule)));
+        assert!(matches!(
+            check_header(b"hello world"),
+            Err(LoadError::NotWasm)
+        ));
+        assert!(matches!(
+            check_header(b"\0asm\x01\0\0\0"),
+            Err(LoadError::CoreModule)
+        ));
         assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
         assert!(matches!(check_header(b""), Err(LoadError::NotWasm)));
     }
@@ -164,8 +191,17 @@ mod tests {
         assert!(check_import("wasi:io/streams@0.2.6").is_ok());
         assert!(check_import("wasi:cli/stderr@0.2.6").is_ok());
         assert!(check_import("plenum:plugin/host@0.1.0").is_ok());
-        assert!(matches!(check_import("plenum:plugin/host@0.2.0"), Err(LoadError::UnsupportedVersion { .. })));
-        assert!(matches!(check_import("wasi:sockets/tcp@0.2.6"), Err(LoadError::ForbiddenImport(_))));
-        assert!(matches!(check_import("wasi:filesystem/types@0.2.6"), Err(LoadError::ForbiddenImport(_))));
+        assert!(matches!(
+            check_import("plenum:plugin/host@0.2.0"),
+            Err(LoadError::UnsupportedVersion { .. })
+        ));
+        assert!(matches!(
+            check_import("wasi:sockets/tcp@0.2.6"),
+            Err(LoadError::ForbiddenImport(_))
+        ));
+        assert!(matches!(
+            check_import("wasi:filesystem/types@0.2.6"),
+            Err(LoadError::ForbiddenImport(_))
+        ));
     }
 }

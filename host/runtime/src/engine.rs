@@ -86,28 +86,37 @@ impl Ticker {
         let weak = engine.weak();
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let stop2 = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("plenum-epoch".into()).spawn(move || {
-            let (lock, cvar) = &*stop2;
-            let mut stopped = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            while !*stopped {
-                let (guard, _) = cvar
-                    .wait_timeout(stopped, tick)
+        let thread = std::thread::Builder::new()
+            .name("plenum-epoch".into())
+            .spawn(move || {
+                let (lock, cvar) = &*stop2;
+                let mut stopped = lock
+                    .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                stopped = guard;
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
+                while !*stopped {
+                    let (guard, _) = cvar
+                        .wait_timeout(stopped, tick)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    stopped = guard;
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
                 }
-            }
-        })?;
-        Ok(Ticker { stop, thread: Some(thread) })
+            })?;
+        Ok(Ticker {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
         let (lock, cvar) = &*self.stop;
-        *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         cvar.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -127,13 +136,19 @@ pub(crate) struct Slot<'a>(&'a Slots);
 
 impl Slots {
     pub(crate) fn new(n: u32) -> Slots {
-        Slots { free: Mutex::new(n.max(1)), cvar: Condvar::new() }
+        Slots {
+            free: Mutex::new(n.max(1)),
+            cvar: Condvar::new(),
+        }
     }
 
     /// Take a slot, waiting at most `wait`.
     pub(crate) fn acquire(&self, wait: Duration) -> Option<Slot<'_>> {
         let deadline = Instant::now() + wait;
-        let mut free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while *free == 0 {
             let left = deadline.checked_duration_since(Instant::now())?;
             let (guard, _) = self
@@ -149,7 +164,11 @@ impl Slots {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut free = self
+            .0
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *free += 1;
         self.0.cvar.notify_one();
     }

@@ -76,7 +76,9 @@ impl Plugins {
     /// The tenant's version of `kind` (or the bundled default). Callers that need one version
     /// for a whole call (the attendant) keep the `Arc`.
     pub fn plugin(&self, tenant: &TenantId, kind: PluginKind) -> Option<Arc<Plugin>> {
-        self.registry.current(tenant, kind).or_else(|| self.bundled.get(&kind).cloned())
+        self.registry
+            .current(tenant, kind)
+            .or_else(|| self.bundled.get(&kind).cloned())
     }
 
     /// The bundled default of `kind`.
@@ -92,42 +94,89 @@ impl Plugins {
         fallback: impl FnOnce() -> T,
     ) -> Decision<T> {
         let Some(plugin) = self.plugin(tenant, kind) else {
-            return Decision { value: fallback(), source: Source::Fallback(format!("no {kind} plugin")) };
+            return Decision {
+                value: fallback(),
+                source: Source::Fallback(format!("no {kind} plugin")),
+            };
         };
         match call(&plugin) {
-            Ok(Ok(value)) => Decision { value, source: Source::Plugin(plugin.digest()) },
+            Ok(Ok(value)) => Decision {
+                value,
+                source: Source::Plugin(plugin.digest()),
+            },
             Ok(Err(e)) => {
-                let fault = plugin.fault(tenant.as_str(), Fault::new(FaultKind::PluginError, e.to_string()));
-                Decision { value: fallback(), source: Source::Fallback(fault.to_string()) }
+                let fault = plugin.fault(
+                    tenant.as_str(),
+                    Fault::new(FaultKind::PluginError, e.to_string()),
+                );
+                Decision {
+                    value: fallback(),
+                    source: Source::Fallback(fault.to_string()),
+                }
             }
-            Err(fault) => Decision { value: fallback(), source: Source::Fallback(fault.to_string()) },
+            Err(fault) => Decision {
+                value: fallback(),
+                source: Source::Fallback(fault.to_string()),
+            },
         }
     }
 
     /// Normalize; pass-through on failure.
-    pub fn normalize(&self, tenant: &TenantId, request: &NormalizeRequest) -> Decision<NormalizeOutcome> {
-        self.decide(tenant, PluginKind::Normalizer, |p| p.normalize(tenant.as_str(), request), || {
-            pass_through(&request.number)
-        })
+    pub fn normalize(
+        &self,
+        tenant: &TenantId,
+        request: &NormalizeRequest,
+    ) -> Decision<NormalizeOutcome> {
+        self.decide(
+            tenant,
+            PluginKind::Normalizer,
+            |p| p.normalize(tenant.as_str(), request),
+            || pass_through(&request.number),
+        )
     }
 
     /// The tenant's meeting settings; conservative built-ins on failure.
-    pub fn settings(&self, tenant: &TenantId, context: &PolicyContext) -> Decision<MeetingSettings> {
-        self.decide(tenant, PluginKind::MeetingPolicy, |p| p.settings(tenant.as_str(), context), conservative_settings)
+    pub fn settings(
+        &self,
+        tenant: &TenantId,
+        context: &PolicyContext,
+    ) -> Decision<MeetingSettings> {
+        self.decide(
+            tenant,
+            PluginKind::MeetingPolicy,
+            |p| p.settings(tenant.as_str(), context),
+            conservative_settings,
+        )
     }
 
     /// Judge a passcode; rejected on failure.
-    pub fn check_passcode(&self, tenant: &TenantId, context: &PolicyContext, check: &PasscodeCheck) -> Decision<Verdict> {
-        self.decide(tenant, PluginKind::MeetingPolicy, |p| p.check_passcode(tenant.as_str(), context, check), || {
-            Verdict::Reject("the meeting policy is unavailable".into())
-        })
+    pub fn check_passcode(
+        &self,
+        tenant: &TenantId,
+        context: &PolicyContext,
+        check: &PasscodeCheck,
+    ) -> Decision<Verdict> {
+        self.decide(
+            tenant,
+            PluginKind::MeetingPolicy,
+            |p| p.check_passcode(tenant.as_str(), context, check),
+            || Verdict::Reject("the meeting policy is unavailable".into()),
+        )
     }
 
     /// Judge a PIN; rejected on failure.
-    pub fn check_pin(&self, tenant: &TenantId, context: &PolicyContext, check: &PinCheck) -> Decision<Verdict> {
-        self.decide(tenant, PluginKind::MeetingPolicy, |p| p.check_pin(tenant.as_str(), context, check), || {
-            Verdict::Reject("the meeting policy is unavailable".into())
-        })
+    pub fn check_pin(
+        &self,
+        tenant: &TenantId,
+        context: &PolicyContext,
+        check: &PinCheck,
+    ) -> Decision<Verdict> {
+        self.decide(
+            tenant,
+            PluginKind::MeetingPolicy,
+            |p| p.check_pin(tenant.as_str(), context, check),
+            || Verdict::Reject("the meeting policy is unavailable".into()),
+        )
     }
 
     /// New PIN counters; the conservative built-in lockout on failure.
@@ -150,17 +199,41 @@ impl Plugins {
 
     /// Admission; on failure the organizer is admitted as leader and everyone else waits in the
     /// lobby (a leader can still let them in).
-    pub fn admit(&self, tenant: &TenantId, context: &PolicyContext, request: &AdmissionRequest) -> Decision<AdmissionDecision> {
-        self.decide(tenant, PluginKind::MeetingPolicy, |p| p.admit(tenant.as_str(), context, request), || {
-            if request.is_organizer { AdmissionDecision::Admit(Role::Leader) } else { AdmissionDecision::Lobby }
-        })
+    pub fn admit(
+        &self,
+        tenant: &TenantId,
+        context: &PolicyContext,
+        request: &AdmissionRequest,
+    ) -> Decision<AdmissionDecision> {
+        self.decide(
+            tenant,
+            PluginKind::MeetingPolicy,
+            |p| p.admit(tenant.as_str(), context, request),
+            || {
+                if request.is_organizer {
+                    AdmissionDecision::Admit(Role::Leader)
+                } else {
+                    AdmissionDecision::Lobby
+                }
+            },
+        )
     }
 
     /// getConferencingCapabilities; a C3P failure on failure.
-    pub fn get_capabilities(&self, tenant: &TenantId, context: &ScheduleContext) -> Decision<Result<Capabilities, Refusal>> {
-        self.decide(tenant, PluginKind::FocusFactory, |p| p.get_capabilities(tenant.as_str(), context).map(|r| r.map(Ok)), || {
-            Err(unavailable())
-        })
+    pub fn get_capabilities(
+        &self,
+        tenant: &TenantId,
+        context: &ScheduleContext,
+    ) -> Decision<Result<Capabilities, Refusal>> {
+        self.decide(
+            tenant,
+            PluginKind::FocusFactory,
+            |p| {
+                p.get_capabilities(tenant.as_str(), context)
+                    .map(|r| r.map(Ok))
+            },
+            || Err(unavailable()),
+        )
     }
 
     /// addConference; a C3P failure on failure. A refusal is the plugin's answer, not a failure.
@@ -170,9 +243,15 @@ impl Plugins {
         context: &ScheduleContext,
         request: &ConferenceRequest,
     ) -> Decision<Result<ConferencePlan, Refusal>> {
-        self.decide(tenant, PluginKind::FocusFactory, |p| p.complete_add(tenant.as_str(), context, request).map(answer), || {
-            Err(unavailable())
-        })
+        self.decide(
+            tenant,
+            PluginKind::FocusFactory,
+            |p| {
+                p.complete_add(tenant.as_str(), context, request)
+                    .map(answer)
+            },
+            || Err(unavailable()),
+        )
     }
 
     /// modifyConference; a C3P failure on failure.
@@ -186,7 +265,10 @@ impl Plugins {
         self.decide(
             tenant,
             PluginKind::FocusFactory,
-            |p| p.complete_modify(tenant.as_str(), context, current, request).map(answer),
+            |p| {
+                p.complete_modify(tenant.as_str(), context, current, request)
+                    .map(answer)
+            },
             || Err(unavailable()),
         )
     }
@@ -211,23 +293,47 @@ fn answer<T>(r: Result<T, Refusal>) -> Result<Result<T, Refusal>, Refusal> {
 }
 
 fn unavailable() -> Refusal {
-    Refusal::new(RefusalReason::OtherFailure, "the focus factory is unavailable")
+    Refusal::new(
+        RefusalReason::OtherFailure,
+        "the focus factory is unavailable",
+    )
 }
 
 /// The normalizer's fallback.
 pub fn pass_through(number: &str) -> NormalizeOutcome {
-    if is_e164(number) { NormalizeOutcome::E164(number.to_owned()) } else { NormalizeOutcome::NoMatch }
+    if is_e164(number) {
+        NormalizeOutcome::E164(number.to_owned())
+    } else {
+        NormalizeOutcome::NoMatch
+    }
 }
 
 /// The meeting settings the host falls back to: strict, so that a broken policy never loosens
 /// anything.
 pub fn conservative_settings() -> MeetingSettings {
     use KeypadCommand::*;
-    let key = |digit, command, leaders_only| KeypadBinding { digit, command, leaders_only };
+    let key = |digit, command, leaders_only| KeypadBinding {
+        digit,
+        command,
+        leaders_only,
+    };
     MeetingSettings {
-        passcode: PasscodeRule { required: true, min_length: 6, max_length: 16 },
-        pin: PinRule { min_length: 6, max_length: 24, allow_common_patterns: false },
-        lockout: LockoutRule { window_secs: 1800, local_limit: 5, lock_secs: 3600, global_limit: 100 },
+        passcode: PasscodeRule {
+            required: true,
+            min_length: 6,
+            max_length: 16,
+        },
+        pin: PinRule {
+            min_length: 6,
+            max_length: 24,
+            allow_common_patterns: false,
+        },
+        lockout: LockoutRule {
+            window_secs: 1800,
+            local_limit: 5,
+            lock_secs: 3600,
+            global_limit: 100,
+        },
         conference_id_attempts: 3,
         passcode_attempts: 3,
         pin_attempts: 3,
@@ -257,9 +363,16 @@ pub fn conservative_settings() -> MeetingSettings {
 }
 
 /// The built-in lockout rule (window, local limit and lock, global limit).
-pub fn conservative_attempt(rule: &LockoutRule, attempts: &PinAttempts, outcome: AttemptOutcome, now: Timestamp) -> PinAttempts {
+pub fn conservative_attempt(
+    rule: &LockoutRule,
+    attempts: &PinAttempts,
+    outcome: AttemptOutcome,
+    now: Timestamp,
+) -> PinAttempts {
     let mut a = attempts.clone();
-    if a.window_start.is_none_or(|s| now - s >= i64::from(rule.window_secs)) {
+    if a.window_start
+        .is_none_or(|s| now - s >= i64::from(rule.window_secs))
+    {
         a.window_start = Some(now);
         a.local_failures = 0;
     }
@@ -307,13 +420,19 @@ impl AttendantSession {
     /// attendant; if there is none, or it fails too, the caller hears "technical difficulty"
     /// and the call ends.
     pub fn step(&mut self, call: &CallInfo, event: &Event) -> Vec<Action> {
-        match self.plugin.step(self.tenant.as_str(), call, &self.state, event) {
+        match self
+            .plugin
+            .step(self.tenant.as_str(), call, &self.state, event)
+        {
             Ok(Ok(out)) => {
                 self.state = out.state;
                 return out.actions;
             }
             Ok(Err(e)) => {
-                self.plugin.fault(self.tenant.as_str(), Fault::new(FaultKind::PluginError, e.to_string()));
+                self.plugin.fault(
+                    self.tenant.as_str(),
+                    Fault::new(FaultKind::PluginError, e.to_string()),
+                );
             }
             Err(_) => {}
         }
@@ -337,7 +456,10 @@ impl AttendantSession {
 pub fn technical_difficulty() -> Vec<Action> {
     vec![
         Action::Play(PlaySpec {
-            items: vec![PromptItem::Prompt("technical-difficulty".into()), PromptItem::Prompt("goodbye".into())],
+            items: vec![
+                PromptItem::Prompt("technical-difficulty".into()),
+                PromptItem::Prompt("goodbye".into()),
+            ],
             barge_in: false,
         }),
         Action::HangUp,

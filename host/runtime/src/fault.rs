@@ -75,7 +75,10 @@ pub struct Fault {
 impl Fault {
     /// A fault.
     pub fn new(kind: FaultKind, detail: impl Into<String>) -> Fault {
-        Fault { kind, detail: detail.into() }
+        Fault {
+            kind,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -118,7 +121,9 @@ impl Counters {
     fn maps(&self) -> std::sync::MutexGuard<'_, CounterMaps> {
         // A panic while holding this lock cannot leave the maps inconsistent (each update is a
         // single insert), so a poisoned lock is still good to use.
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Count one call.
@@ -154,29 +159,54 @@ impl Counters {
 
     /// Faults of one class for a version.
     pub fn faults_of(&self, key: &CounterKey, kind: FaultKind) -> u64 {
-        self.maps().faults.get(&(key.clone(), kind)).copied().unwrap_or(0)
+        self.maps()
+            .faults
+            .get(&(key.clone(), kind))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// All faults of a version.
     pub fn total_faults_of(&self, key: &CounterKey) -> u64 {
-        self.maps().faults.iter().filter(|((k, _), _)| k == key).map(|(_, v)| v).sum()
+        self.maps()
+            .faults
+            .iter()
+            .filter(|((k, _), _)| k == key)
+            .map(|(_, v)| v)
+            .sum()
     }
 
     /// A plugin-defined counter.
     pub fn plugin_counter(&self, key: &CounterKey, name: &str) -> u64 {
-        self.maps().plugin.get(&(key.clone(), name.to_owned())).copied().unwrap_or(0)
+        self.maps()
+            .plugin
+            .get(&(key.clone(), name.to_owned()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Everything, sorted, for metrics: (key, calls), (key, fault, count), (key, name, value).
     pub fn snapshot(&self) -> CounterSnapshot {
         let maps = self.maps();
         let mut calls: Vec<_> = maps.calls.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        let mut faults: Vec<_> = maps.faults.iter().map(|((k, f), v)| (k.clone(), *f, *v)).collect();
-        let mut plugin: Vec<_> = maps.plugin.iter().map(|((k, n), v)| (k.clone(), n.clone(), *v)).collect();
+        let mut faults: Vec<_> = maps
+            .faults
+            .iter()
+            .map(|((k, f), v)| (k.clone(), *f, *v))
+            .collect();
+        let mut plugin: Vec<_> = maps
+            .plugin
+            .iter()
+            .map(|((k, n), v)| (k.clone(), n.clone(), *v))
+            .collect();
         calls.sort();
         faults.sort();
         plugin.sort();
-        CounterSnapshot { calls, faults, plugin }
+        CounterSnapshot {
+            calls,
+            faults,
+            plugin,
+        }
     }
 }
 

@@ -72,13 +72,18 @@ pub enum LoadError {
         exports: Vec<String>,
     },
     /// Built against a contract version this host does not link.
-    #[error("built against plenum:plugin@{found}; this host supports {}", SUPPORTED_VERSIONS)]
+    #[error(
+        "built against plenum:plugin@{found}; this host supports {}",
+        SUPPORTED_VERSIONS
+    )]
     UnsupportedVersion {
         /// The version it was built against.
         found: String,
     },
     /// It imports something the host does not grant plugins.
-    #[error("imports `{0}`, which plugins are not granted (no files, sockets or other capabilities)")]
+    #[error(
+        "imports `{0}`, which plugins are not granted (no files, sockets or other capabilities)"
+    )]
     ForbiddenImport(String),
     /// Uploaded as one kind but implements another.
     #[error("uploaded as {declared} but the component implements {found}")]
@@ -140,8 +145,11 @@ impl Runtime {
     pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Runtime, RuntimeError> {
         let (engine, allocation) =
             engine::build_engine(&limits).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
-        let linker = engine::build_linker(&engine).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
-        let cache = cache_dir.map(|d| ArtifactCache::new(d, &engine)).transpose()?;
+        let linker =
+            engine::build_linker(&engine).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let cache = cache_dir
+            .map(|d| ArtifactCache::new(d, &engine))
+            .transpose()?;
         let ticker = engine::Ticker::start(&engine, limits.epoch_tick)?;
         let slots = engine::Slots::new(limits.max_concurrent);
         let inner = Inner {
@@ -154,7 +162,9 @@ impl Runtime {
             limits,
             _ticker: ticker,
         };
-        Ok(Runtime { inner: Arc::new(inner) })
+        Ok(Runtime {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The limits calls run under.
@@ -183,7 +193,10 @@ impl Runtime {
         let started = Instant::now();
         let max = self.inner.limits.max_component_bytes;
         if bytes.len() > max {
-            return Err(LoadError::TooLarge { size: bytes.len(), max });
+            return Err(LoadError::TooLarge {
+                size: bytes.len(),
+                max,
+            });
         }
         component::check_header(bytes)?;
         let digest = digest_of(bytes);
@@ -195,20 +208,33 @@ impl Runtime {
             kind,
             digest,
             size: bytes.len(),
-            info: PluginInfo { name: String::new(), version: String::new(), description: String::new() },
+            info: PluginInfo {
+                name: String::new(),
+                version: String::new(),
+                description: String::new(),
+            },
             pre,
         };
         plugin.info = plugin.call_info("(load)").map_err(LoadError::Info)?;
-        let stats = LoadStats { cached, micros: started.elapsed().as_micros() };
+        let stats = LoadStats {
+            cached,
+            micros: started.elapsed().as_micros(),
+        };
         Ok((Arc::new(plugin), stats))
     }
 
     fn compile(&self, digest: &Digest, bytes: &[u8]) -> Result<(Component, bool), LoadError> {
         let engine = &self.inner.engine;
-        if let Some(c) = self.inner.cache.as_ref().and_then(|cache| cache.load(engine, digest)) {
+        if let Some(c) = self
+            .inner
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(engine, digest))
+        {
             return Ok((c, true));
         }
-        let component = Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let component =
+            Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         if let Some(cache) = &self.inner.cache {
             cache.store(digest, &component);
         }
@@ -219,8 +245,12 @@ impl Runtime {
         let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         let ip = self.inner.linker.instantiate_pre(component).map_err(link)?;
         Ok(match kind {
-            PluginKind::Normalizer => plugin::Pre::Normalizer(normalizer::NormalizerPre::new(ip).map_err(link)?),
-            PluginKind::Attendant => plugin::Pre::Attendant(attendant::AttendantPre::new(ip).map_err(link)?),
+            PluginKind::Normalizer => {
+                plugin::Pre::Normalizer(normalizer::NormalizerPre::new(ip).map_err(link)?)
+            }
+            PluginKind::Attendant => {
+                plugin::Pre::Attendant(attendant::AttendantPre::new(ip).map_err(link)?)
+            }
             PluginKind::MeetingPolicy => {
                 plugin::Pre::MeetingPolicy(meeting_policy::MeetingPolicyPre::new(ip).map_err(link)?)
             }

@@ -9,7 +9,9 @@ use plenum_plugin_api::attendant::{AttendantCanary, CallInfo, Event, StepResult}
 use plenum_plugin_api::focus::{
     Capabilities, ConferencePlan, ConferenceRequest, FocusCanary, Refusal, ScheduleContext,
 };
-use plenum_plugin_api::normalizer::{NormalizeOutcome, NormalizeRequest, NormalizerCanary, is_e164};
+use plenum_plugin_api::normalizer::{
+    NormalizeOutcome, NormalizeRequest, NormalizerCanary, is_e164,
+};
 use plenum_plugin_api::policy::{
     AdmissionDecision, AdmissionRequest, AttemptOutcome, MeetingSettings, PasscodeCheck,
     PinAttempts, PinCheck, PolicyCanary, PolicyContext,
@@ -19,10 +21,10 @@ use plenum_plugin_api::{Conv, WireSize};
 use plenum_types::{Digest, PluginKind};
 use wasmtime::Store;
 
+use crate::Inner;
 use crate::bindings::{attendant, focus_factory, meeting_policy, normalizer};
 use crate::fault::{CounterKey, Fault, FaultKind};
 use crate::sandbox::{self, CallTag, HostState};
-use crate::Inner;
 
 /// A plugin call's result: the plugin's answer, or a fault.
 pub type Called<T, E = PluginError> = Result<Result<T, E>, Fault>;
@@ -91,12 +93,18 @@ impl Plugin {
 
     /// The counter key of this version for `tenant`.
     pub fn counter_key(&self, tenant: &str) -> CounterKey {
-        CounterKey { tenant: tenant.to_owned(), kind: self.kind, digest: self.digest }
+        CounterKey {
+            tenant: tenant.to_owned(),
+            kind: self.kind,
+            digest: self.digest,
+        }
     }
 
     /// Count a fault the caller found (e.g. an output the host refuses) and return it.
     pub fn fault(&self, tenant: &str, fault: Fault) -> Fault {
-        self.rt.counters.fault(&self.counter_key(tenant), fault.kind);
+        self.rt
+            .counters
+            .fault(&self.counter_key(tenant), fault.kind);
         tracing::warn!(tenant, kind = %self.kind, version = %self.digest.short(), fault = %fault, "plugin fault");
         fault
     }
@@ -116,12 +124,21 @@ impl Plugin {
             return Err(self.fault(tenant, f));
         }
         let Some(_slot) = self.rt.slots.acquire(limits.wall) else {
-            return Err(self.fault(tenant, Fault::new(FaultKind::Overloaded, "no free instance slot")));
+            return Err(self.fault(
+                tenant,
+                Fault::new(FaultKind::Overloaded, "no free instance slot"),
+            ));
         };
-        let tag = CallTag { tenant: tenant.to_owned(), kind: self.kind, digest: self.digest };
+        let tag = CallTag {
+            tenant: tenant.to_owned(),
+            kind: self.kind,
+            digest: self.digest,
+        };
         let mut store = Store::new(&self.rt.engine, HostState::new(limits, tag));
-        sandbox::arm(&mut store);
-        let result = self.instantiate(&mut store).and_then(|inst| call(&inst, &mut store));
+        sandbox::arm(&mut store, limits);
+        let result = self
+            .instantiate(&mut store)
+            .and_then(|inst| call(&inst, &mut store));
         let state = store.data();
         if !state.sink.counters.is_empty() {
             self.rt.counters.plugin_counters(&key, &state.sink.counters);
@@ -148,7 +165,10 @@ impl Plugin {
     fn checked<T: WireSize>(&self, tenant: &str, out: T) -> Result<T, Fault> {
         let size = out.wire_size();
         if size > self.rt.limits.max_output_bytes {
-            return Err(self.fault(tenant, Fault::new(FaultKind::OutputTooLarge, format!("{size} bytes out"))));
+            return Err(self.fault(
+                tenant,
+                Fault::new(FaultKind::OutputTooLarge, format!("{size} bytes out")),
+            ));
         }
         Ok(out)
     }
@@ -186,7 +206,10 @@ impl Plugin {
         if let Ok(NormalizeOutcome::E164(n)) = &out
             && !is_e164(n)
         {
-            return Err(self.fault(tenant, Fault::new(FaultKind::InvalidOutput, "normalized number is not E.164")));
+            return Err(self.fault(
+                tenant,
+                Fault::new(FaultKind::InvalidOutput, "normalized number is not E.164"),
+            ));
         }
         Ok(out)
     }
@@ -203,18 +226,29 @@ impl Plugin {
     }
 
     /// One attendant step.
-    pub fn step(&self, tenant: &str, call: &CallInfo, state: &[u8], event: &Event) -> Called<StepResult> {
+    pub fn step(
+        &self,
+        tenant: &str,
+        call: &CallInfo,
+        state: &[u8],
+        event: &Event,
+    ) -> Called<StepResult> {
         let size = call.wire_size() + state.len() + event.wire_size();
         let (c, e) = (call.clone().conv(), event.clone().conv());
         let out = self.invoke(tenant, size, |inst, store| match inst {
-            Instance::Attendant(i) => i.plenum_plugin_attendant_api().call_step(store, &c, state, &e),
+            Instance::Attendant(i) => i
+                .plenum_plugin_attendant_api()
+                .call_step(store, &c, state, &e),
             _ => Err(wrong_kind()),
         })?;
         let out: Result<StepResult, PluginError> = self.checked(tenant, out.conv())?;
         if let Ok(step) = &out
             && step.actions.len() > MAX_ACTIONS
         {
-            let f = Fault::new(FaultKind::InvalidOutput, format!("{} actions in one step", step.actions.len()));
+            let f = Fault::new(
+                FaultKind::InvalidOutput,
+                format!("{} actions in one step", step.actions.len()),
+            );
             return Err(self.fault(tenant, f));
         }
         Ok(out)
@@ -235,29 +269,53 @@ impl Plugin {
     pub fn settings(&self, tenant: &str, context: &PolicyContext) -> Called<MeetingSettings> {
         let ctx = context.clone().conv();
         let out = self.invoke(tenant, context.wire_size(), |inst, store| match inst {
-            Instance::MeetingPolicy(i) => i.plenum_plugin_meeting_policy_api().call_settings(store, &ctx),
+            Instance::MeetingPolicy(i) => i
+                .plenum_plugin_meeting_policy_api()
+                .call_settings(store, &ctx),
             _ => Err(wrong_kind()),
         })?;
         self.checked(tenant, out.conv())
     }
 
     /// Judge a passcode.
-    pub fn check_passcode(&self, tenant: &str, context: &PolicyContext, check: &PasscodeCheck) -> Called<Verdict> {
+    pub fn check_passcode(
+        &self,
+        tenant: &str,
+        context: &PolicyContext,
+        check: &PasscodeCheck,
+    ) -> Called<Verdict> {
         let (ctx, chk) = (context.clone().conv(), check.clone().conv());
-        let out = self.invoke(tenant, context.wire_size() + check.wire_size(), |inst, store| match inst {
-            Instance::MeetingPolicy(i) => i.plenum_plugin_meeting_policy_api().call_check_passcode(store, &ctx, &chk),
-            _ => Err(wrong_kind()),
-        })?;
+        let out = self.invoke(
+            tenant,
+            context.wire_size() + check.wire_size(),
+            |inst, store| match inst {
+                Instance::MeetingPolicy(i) => i
+                    .plenum_plugin_meeting_policy_api()
+                    .call_check_passcode(store, &ctx, &chk),
+                _ => Err(wrong_kind()),
+            },
+        )?;
         self.checked(tenant, out.conv())
     }
 
     /// Judge a PIN.
-    pub fn check_pin(&self, tenant: &str, context: &PolicyContext, check: &PinCheck) -> Called<Verdict> {
+    pub fn check_pin(
+        &self,
+        tenant: &str,
+        context: &PolicyContext,
+        check: &PinCheck,
+    ) -> Called<Verdict> {
         let (ctx, chk) = (context.clone().conv(), check.clone().conv());
-        let out = self.invoke(tenant, context.wire_size() + check.wire_size(), |inst, store| match inst {
-            Instance::MeetingPolicy(i) => i.plenum_plugin_meeting_policy_api().call_check_pin(store, &ctx, &chk),
-            _ => Err(wrong_kind()),
-        })?;
+        let out = self.invoke(
+            tenant,
+            context.wire_size() + check.wire_size(),
+            |inst, store| match inst {
+                Instance::MeetingPolicy(i) => i
+                    .plenum_plugin_meeting_policy_api()
+                    .call_check_pin(store, &ctx, &chk),
+                _ => Err(wrong_kind()),
+            },
+        )?;
         self.checked(tenant, out.conv())
     }
 
@@ -271,23 +329,42 @@ impl Plugin {
         outcome: AttemptOutcome,
         now: Timestamp,
     ) -> Called<PinAttempts> {
-        let (ctx, att, oc) = (context.clone().conv(), attempts.clone().conv(), outcome.conv());
-        let out = self.invoke(tenant, context.wire_size() + attempts.wire_size(), |inst, store| match inst {
-            Instance::MeetingPolicy(i) => {
-                i.plenum_plugin_meeting_policy_api().call_record_attempt(store, &ctx, pin_length, att, oc, now)
-            }
-            _ => Err(wrong_kind()),
-        })?;
+        let (ctx, att, oc) = (
+            context.clone().conv(),
+            attempts.clone().conv(),
+            outcome.conv(),
+        );
+        let out = self.invoke(
+            tenant,
+            context.wire_size() + attempts.wire_size(),
+            |inst, store| match inst {
+                Instance::MeetingPolicy(i) => i
+                    .plenum_plugin_meeting_policy_api()
+                    .call_record_attempt(store, &ctx, pin_length, att, oc, now),
+                _ => Err(wrong_kind()),
+            },
+        )?;
         self.checked(tenant, out.conv())
     }
 
     /// Admit, hold, lobby or deny.
-    pub fn admit(&self, tenant: &str, context: &PolicyContext, request: &AdmissionRequest) -> Called<AdmissionDecision> {
+    pub fn admit(
+        &self,
+        tenant: &str,
+        context: &PolicyContext,
+        request: &AdmissionRequest,
+    ) -> Called<AdmissionDecision> {
         let (ctx, req) = (context.clone().conv(), request.clone().conv());
-        let out = self.invoke(tenant, context.wire_size() + request.wire_size(), |inst, store| match inst {
-            Instance::MeetingPolicy(i) => i.plenum_plugin_meeting_policy_api().call_admit(store, &ctx, &req),
-            _ => Err(wrong_kind()),
-        })?;
+        let out = self.invoke(
+            tenant,
+            context.wire_size() + request.wire_size(),
+            |inst, store| match inst {
+                Instance::MeetingPolicy(i) => i
+                    .plenum_plugin_meeting_policy_api()
+                    .call_admit(store, &ctx, &req),
+                _ => Err(wrong_kind()),
+            },
+        )?;
         self.checked(tenant, out.conv())
     }
 
@@ -303,22 +380,39 @@ impl Plugin {
     }
 
     /// getConferencingCapabilities.
-    pub fn get_capabilities(&self, tenant: &str, context: &ScheduleContext) -> Called<Capabilities> {
+    pub fn get_capabilities(
+        &self,
+        tenant: &str,
+        context: &ScheduleContext,
+    ) -> Called<Capabilities> {
         let ctx = context.clone().conv();
         let out = self.invoke(tenant, context.wire_size(), |inst, store| match inst {
-            Instance::FocusFactory(i) => i.plenum_plugin_focus_factory_api().call_get_capabilities(store, &ctx),
+            Instance::FocusFactory(i) => i
+                .plenum_plugin_focus_factory_api()
+                .call_get_capabilities(store, &ctx),
             _ => Err(wrong_kind()),
         })?;
         self.checked(tenant, out.conv())
     }
 
     /// Validate and complete addConference.
-    pub fn complete_add(&self, tenant: &str, context: &ScheduleContext, request: &ConferenceRequest) -> Called<ConferencePlan, Refusal> {
+    pub fn complete_add(
+        &self,
+        tenant: &str,
+        context: &ScheduleContext,
+        request: &ConferenceRequest,
+    ) -> Called<ConferencePlan, Refusal> {
         let (ctx, req) = (context.clone().conv(), request.clone().conv());
-        let out = self.invoke(tenant, context.wire_size() + request.wire_size(), |inst, store| match inst {
-            Instance::FocusFactory(i) => i.plenum_plugin_focus_factory_api().call_complete_add(store, &ctx, &req),
-            _ => Err(wrong_kind()),
-        })?;
+        let out = self.invoke(
+            tenant,
+            context.wire_size() + request.wire_size(),
+            |inst, store| match inst {
+                Instance::FocusFactory(i) => i
+                    .plenum_plugin_focus_factory_api()
+                    .call_complete_add(store, &ctx, &req),
+                _ => Err(wrong_kind()),
+            },
+        )?;
         self.checked(tenant, out.conv())
     }
 
@@ -330,12 +424,16 @@ impl Plugin {
         current: &ConferencePlan,
         request: &ConferenceRequest,
     ) -> Called<ConferencePlan, Refusal> {
-        let (ctx, cur, req) = (context.clone().conv(), current.clone().conv(), request.clone().conv());
+        let (ctx, cur, req) = (
+            context.clone().conv(),
+            current.clone().conv(),
+            request.clone().conv(),
+        );
         let size = context.wire_size() + current.wire_size() + request.wire_size();
         let out = self.invoke(tenant, size, |inst, store| match inst {
-            Instance::FocusFactory(i) => {
-                i.plenum_plugin_focus_factory_api().call_complete_modify(store, &ctx, &cur, &req)
-            }
+            Instance::FocusFactory(i) => i
+                .plenum_plugin_focus_factory_api()
+                .call_complete_modify(store, &ctx, &cur, &req),
             _ => Err(wrong_kind()),
         })?;
         self.checked(tenant, out.conv())
@@ -344,4 +442,3 @@ impl Plugin {
 
 /// Most actions one attendant step may return.
 pub const MAX_ACTIONS: usize = 64;
-

@@ -54,13 +54,27 @@ pub trait Repository: Send + Sync {
     /// Store a version (idempotent for the same tenant, kind and digest).
     fn put_version(&self, version: &StoredVersion, bytes: &[u8]) -> Result<(), RepoError>;
     /// A version's bytes.
-    fn version_bytes(&self, tenant: &TenantId, kind: PluginKind, digest: &Digest) -> Result<Option<Vec<u8>>, RepoError>;
+    fn version_bytes(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        digest: &Digest,
+    ) -> Result<Option<Vec<u8>>, RepoError>;
     /// A tenant's versions of a kind.
-    fn versions(&self, tenant: &TenantId, kind: PluginKind) -> Result<Vec<StoredVersion>, RepoError>;
+    fn versions(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+    ) -> Result<Vec<StoredVersion>, RepoError>;
     /// The binding of a kind for a tenant.
     fn binding(&self, tenant: &TenantId, kind: PluginKind) -> Result<Option<Binding>, RepoError>;
     /// Set the binding of a kind for a tenant.
-    fn set_binding(&self, tenant: &TenantId, kind: PluginKind, binding: &Binding) -> Result<(), RepoError>;
+    fn set_binding(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        binding: &Binding,
+    ) -> Result<(), RepoError>;
     /// Every binding, for restore.
     fn bindings(&self) -> Result<Vec<(TenantId, PluginKind, Binding)>, RepoError>;
 }
@@ -198,15 +212,21 @@ impl Registry {
     /// The active version of `kind` for `tenant`, if the tenant has one. The caller keeps the
     /// `Arc` for as long as its call needs one version.
     pub fn current(&self, tenant: &TenantId, kind: PluginKind) -> Option<Arc<Plugin>> {
-        self.live.load().get(&(tenant.clone(), kind)).map(|l| Arc::clone(&l.active))
+        self.live
+            .load()
+            .get(&(tenant.clone(), kind))
+            .map(|l| Arc::clone(&l.active))
     }
 
     /// The binding in effect.
     pub fn binding(&self, tenant: &TenantId, kind: PluginKind) -> Option<Binding> {
-        self.live.load().get(&(tenant.clone(), kind)).map(|l| Binding {
-            active: l.active.digest(),
-            previous: l.previous.as_ref().map(|p| p.digest()),
-        })
+        self.live
+            .load()
+            .get(&(tenant.clone(), kind))
+            .map(|l| Binding {
+                active: l.active.digest(),
+                previous: l.previous.as_ref().map(|p| p.digest()),
+            })
     }
 
     /// Upload a version: load and check it, run its canaries under production limits, store
@@ -218,7 +238,8 @@ impl Registry {
         bytes: &[u8],
         now: UnixTime,
     ) -> Result<UploadReport, RegistryError> {
-        self.upload_plugin(tenant, declared, bytes, now).map(|(_, report)| report)
+        self.upload_plugin(tenant, declared, bytes, now)
+            .map(|(_, report)| report)
     }
 
     /// Upload and activate in one step (what `plenum plugin deploy --activate` does).
@@ -245,11 +266,16 @@ impl Registry {
         if let Some(declared) = declared
             && declared != plugin.kind()
         {
-            return Err(LoadError::KindMismatch { declared, found: plugin.kind() }.into());
+            return Err(LoadError::KindMismatch {
+                declared,
+                found: plugin.kind(),
+            }
+            .into());
         }
         let started = Instant::now();
         // Canary calls are counted under their own label, apart from the tenant's traffic.
-        let canaries = target::check_canaries(&plugin, CANARY_TENANT).map_err(RegistryError::Canary)?;
+        let canaries =
+            target::check_canaries(&plugin, CANARY_TENANT).map_err(RegistryError::Canary)?;
         let canary_micros = started.elapsed().as_micros();
         let version = StoredVersion {
             tenant: tenant.clone(),
@@ -259,7 +285,9 @@ impl Registry {
             size: plugin.size(),
             uploaded_at: now,
         };
-        self.repo.put_version(&version, bytes).map_err(RegistryError::Repository)?;
+        self.repo
+            .put_version(&version, bytes)
+            .map_err(RegistryError::Repository)?;
         self.remember(&plugin);
         tracing::info!(tenant = %tenant, kind = %plugin.kind(), version = %plugin.digest().short(),
             name = %plugin.info().name, canaries, "plugin uploaded");
@@ -276,19 +304,33 @@ impl Registry {
     }
 
     /// Make an uploaded version the active one; the active one becomes the previous.
-    pub fn activate(&self, tenant: &TenantId, kind: PluginKind, digest: &Digest) -> Result<(), RegistryError> {
+    pub fn activate(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        digest: &Digest,
+    ) -> Result<(), RegistryError> {
         let plugin = self.plugin(tenant, kind, digest)?;
         self.activate_plugin(tenant, plugin)
     }
 
     fn activate_plugin(&self, tenant: &TenantId, plugin: Arc<Plugin>) -> Result<(), RegistryError> {
-        let _w = self.write.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _w = self
+            .write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (kind, digest) = (plugin.kind(), plugin.digest());
         let current = self.live.load().get(&(tenant.clone(), kind)).cloned();
-        if current.as_ref().is_some_and(|l| l.active.digest() == digest) {
+        if current
+            .as_ref()
+            .is_some_and(|l| l.active.digest() == digest)
+        {
             return Ok(());
         }
-        let live = Live { active: plugin, previous: current.map(|l| l.active) };
+        let live = Live {
+            active: plugin,
+            previous: current.map(|l| l.active),
+        };
         self.publish(tenant, kind, live)?;
         tracing::info!(tenant = %tenant, %kind, version = %digest.short(), "plugin activated");
         Ok(())
@@ -296,13 +338,30 @@ impl Registry {
 
     /// Return to the previous version; the active one becomes the previous.
     pub fn rollback(&self, tenant: &TenantId, kind: PluginKind) -> Result<Digest, RegistryError> {
-        let _w = self.write.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _w = self
+            .write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.live.load().get(&(tenant.clone(), kind)).cloned();
-        let Some(Live { active, previous: Some(previous) }) = current else {
-            return Err(RegistryError::NoPrevious { tenant: tenant.clone(), kind });
+        let Some(Live {
+            active,
+            previous: Some(previous),
+        }) = current
+        else {
+            return Err(RegistryError::NoPrevious {
+                tenant: tenant.clone(),
+                kind,
+            });
         };
         let digest = previous.digest();
-        self.publish(tenant, kind, Live { active: previous, previous: Some(active) })?;
+        self.publish(
+            tenant,
+            kind,
+            Live {
+                active: previous,
+                previous: Some(active),
+            },
+        )?;
         tracing::info!(tenant = %tenant, %kind, version = %digest.short(), "plugin rolled back");
         Ok(digest)
     }
@@ -312,13 +371,21 @@ impl Registry {
         let mut out = Vec::new();
         for kind in PluginKind::ALL {
             let binding = self.binding(tenant, kind);
-            for version in self.repo.versions(tenant, kind).map_err(RegistryError::Repository)? {
+            for version in self
+                .repo
+                .versions(tenant, kind)
+                .map_err(RegistryError::Repository)?
+            {
                 let state = match binding {
                     Some(b) if b.active == version.digest => VersionState::Active,
                     Some(b) if b.previous == Some(version.digest) => VersionState::Previous,
                     _ => VersionState::Staged,
                 };
-                let key = crate::CounterKey { tenant: tenant.to_string(), kind, digest: version.digest };
+                let key = crate::CounterKey {
+                    tenant: tenant.to_string(),
+                    kind,
+                    digest: version.digest,
+                };
                 let counters = self.runtime.counters();
                 out.push(VersionStatus {
                     calls: counters.calls_of(&key),
@@ -334,7 +401,10 @@ impl Registry {
     /// Bring back every binding the repository holds (at start-up). A version that no longer
     /// loads is reported and skipped; its tenant falls back to the bundled default.
     pub fn restore(&self) -> Result<RestoreReport, RegistryError> {
-        let _w = self.write.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _w = self
+            .write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut report = RestoreReport::default();
         let mut map: LiveMap = (**self.live.load()).clone();
         for (tenant, kind, binding) in self.repo.bindings().map_err(RegistryError::Repository)? {
@@ -346,7 +416,9 @@ impl Registry {
                     continue;
                 }
             };
-            let previous = binding.previous.and_then(|d| self.plugin(&tenant, kind, &d).ok());
+            let previous = binding
+                .previous
+                .and_then(|d| self.plugin(&tenant, kind, &d).ok());
             map.insert((tenant, kind), Live { active, previous });
             report.restored += 1;
         }
@@ -355,9 +427,19 @@ impl Registry {
     }
 
     /// Persist, then publish.
-    fn publish(&self, tenant: &TenantId, kind: PluginKind, live: Live) -> Result<(), RegistryError> {
-        let binding = Binding { active: live.active.digest(), previous: live.previous.as_ref().map(|p| p.digest()) };
-        self.repo.set_binding(tenant, kind, &binding).map_err(RegistryError::Repository)?;
+    fn publish(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        live: Live,
+    ) -> Result<(), RegistryError> {
+        let binding = Binding {
+            active: live.active.digest(),
+            previous: live.previous.as_ref().map(|p| p.digest()),
+        };
+        self.repo
+            .set_binding(tenant, kind, &binding)
+            .map_err(RegistryError::Repository)?;
         let mut map: LiveMap = (**self.live.load()).clone();
         map.insert((tenant.clone(), kind), live);
         self.live.store(Arc::new(map));
@@ -365,32 +447,56 @@ impl Registry {
     }
 
     /// The loaded plugin for an uploaded version (loaded from the repository if need be).
-    fn plugin(&self, tenant: &TenantId, kind: PluginKind, digest: &Digest) -> Result<Arc<Plugin>, RegistryError> {
-        let not_uploaded = || RegistryError::NotUploaded { tenant: tenant.clone(), kind, digest: *digest };
-        let bytes = self.repo.version_bytes(tenant, kind, digest).map_err(RegistryError::Repository)?;
+    fn plugin(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        digest: &Digest,
+    ) -> Result<Arc<Plugin>, RegistryError> {
+        let not_uploaded = || RegistryError::NotUploaded {
+            tenant: tenant.clone(),
+            kind,
+            digest: *digest,
+        };
+        let bytes = self
+            .repo
+            .version_bytes(tenant, kind, digest)
+            .map_err(RegistryError::Repository)?;
         let bytes = bytes.ok_or_else(not_uploaded)?;
         if let Some(p) = self.recall(digest) {
             return Ok(p);
         }
         if digest_of(&bytes) != *digest {
-            return Err(RegistryError::Load(LoadError::Invalid("stored bytes do not match their digest".into())));
+            return Err(RegistryError::Load(LoadError::Invalid(
+                "stored bytes do not match their digest".into(),
+            )));
         }
         let plugin = self.runtime.load(&bytes)?;
         if plugin.kind() != kind {
-            return Err(LoadError::KindMismatch { declared: kind, found: plugin.kind() }.into());
+            return Err(LoadError::KindMismatch {
+                declared: kind,
+                found: plugin.kind(),
+            }
+            .into());
         }
         self.remember(&plugin);
         Ok(plugin)
     }
 
     fn remember(&self, plugin: &Arc<Plugin>) {
-        let mut loaded = self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         loaded.retain(|_, w| w.strong_count() > 0);
         loaded.insert(plugin.digest(), Arc::downgrade(plugin));
     }
 
     fn recall(&self, digest: &Digest) -> Option<Arc<Plugin>> {
-        let loaded = self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         loaded.get(digest).and_then(Weak::upgrade)
     }
 }
@@ -409,21 +515,30 @@ struct MemoryInner {
 
 impl MemoryRepository {
     fn inner(&self) -> std::sync::MutexGuard<'_, MemoryInner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl Repository for MemoryRepository {
     fn put_version(&self, version: &StoredVersion, bytes: &[u8]) -> Result<(), RepoError> {
         let mut inner = self.inner();
-        let same = |v: &StoredVersion| v.tenant == version.tenant && v.kind == version.kind && v.digest == version.digest;
+        let same = |v: &StoredVersion| {
+            v.tenant == version.tenant && v.kind == version.kind && v.digest == version.digest
+        };
         if !inner.versions.iter().any(|(v, _)| same(v)) {
             inner.versions.push((version.clone(), bytes.to_vec()));
         }
         Ok(())
     }
 
-    fn version_bytes(&self, tenant: &TenantId, kind: PluginKind, digest: &Digest) -> Result<Option<Vec<u8>>, RepoError> {
+    fn version_bytes(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        digest: &Digest,
+    ) -> Result<Option<Vec<u8>>, RepoError> {
         Ok(self
             .inner()
             .versions
@@ -432,21 +547,43 @@ impl Repository for MemoryRepository {
             .map(|(_, b)| b.clone()))
     }
 
-    fn versions(&self, tenant: &TenantId, kind: PluginKind) -> Result<Vec<StoredVersion>, RepoError> {
-        Ok(self.inner().versions.iter().filter(|(v, _)| v.tenant == *tenant && v.kind == kind).map(|(v, _)| v.clone()).collect())
+    fn versions(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+    ) -> Result<Vec<StoredVersion>, RepoError> {
+        Ok(self
+            .inner()
+            .versions
+            .iter()
+            .filter(|(v, _)| v.tenant == *tenant && v.kind == kind)
+            .map(|(v, _)| v.clone())
+            .collect())
     }
 
     fn binding(&self, tenant: &TenantId, kind: PluginKind) -> Result<Option<Binding>, RepoError> {
         Ok(self.inner().bindings.get(&(tenant.clone(), kind)).copied())
     }
 
-    fn set_binding(&self, tenant: &TenantId, kind: PluginKind, binding: &Binding) -> Result<(), RepoError> {
-        self.inner().bindings.insert((tenant.clone(), kind), *binding);
+    fn set_binding(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        binding: &Binding,
+    ) -> Result<(), RepoError> {
+        self.inner()
+            .bindings
+            .insert((tenant.clone(), kind), *binding);
         Ok(())
     }
 
     fn bindings(&self) -> Result<Vec<(TenantId, PluginKind, Binding)>, RepoError> {
-        let mut all: Vec<_> = self.inner().bindings.iter().map(|((t, k), b)| (t.clone(), *k, *b)).collect();
+        let mut all: Vec<_> = self
+            .inner()
+            .bindings
+            .iter()
+            .map(|((t, k), b)| (t.clone(), *k, *b))
+            .collect();
         all.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         Ok(all)
     }

@@ -56,7 +56,11 @@ impl HostState {
         HostState {
             wasi: b.build(),
             table: ResourceTable::new(),
-            limiter: MemoryLimiter { max: limits.memory_bytes, used: 0, denied: false },
+            limiter: MemoryLimiter {
+                max: limits.memory_bytes,
+                used: 0,
+                denied: false,
+            },
             budget: Budget::start(limits.cpu, limits.wall),
             sink: Sink::new(limits, tag),
             stderr,
@@ -74,7 +78,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -118,24 +125,42 @@ pub(crate) struct MemoryDenied {
 
 impl std::fmt::Display for MemoryDenied {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "memory limit: wanted {} KiB of {} KiB", self.wanted >> 10, self.max >> 10)
+        write!(
+            f,
+            "memory limit: wanted {} KiB of {} KiB",
+            self.wanted >> 10,
+            self.max >> 10
+        )
     }
 }
 
 impl std::error::Error for MemoryDenied {}
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let total = self.used.saturating_sub(current).saturating_add(desired);
         if total > self.max {
             self.denied = true;
-            return Err(wasmtime::Error::new(MemoryDenied { wanted: total, max: self.max }));
+            return Err(wasmtime::Error::new(MemoryDenied {
+                wanted: total,
+                max: self.max,
+            }));
         }
         self.used = total;
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 
@@ -163,7 +188,13 @@ pub(crate) struct Budget {
 
 impl Budget {
     fn start(cpu: Duration, wall: Duration) -> Budget {
-        Budget { started: Instant::now(), wall, cpu_start: thread_cpu_time(), cpu, hit: None }
+        Budget {
+            started: Instant::now(),
+            wall,
+            cpu_start: thread_cpu_time(),
+            cpu,
+            hit: None,
+        }
     }
 
     /// Whether a deadline has passed; records which.
@@ -184,14 +215,20 @@ impl Budget {
 
 /// CPU time consumed by the calling thread.
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is supported on every
     // Linux the host runs on. On failure the struct stays zeroed and we report zero.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
         return Duration::ZERO;
     }
-    Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0))
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
 }
 
 /// Where the `host` import's logs and counters go, within the per-call budget.
@@ -234,11 +271,21 @@ impl Sink {
         let (tenant, kind, version) = (&self.tag.tenant, self.tag.kind, self.tag.digest.short());
         use plenum_plugin_api::types::Level;
         match level {
-            Level::Trace => tracing::trace!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}"),
-            Level::Debug => tracing::debug!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}"),
-            Level::Info => tracing::info!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}"),
-            Level::Warn => tracing::warn!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}"),
-            Level::Error => tracing::error!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}"),
+            Level::Trace => {
+                tracing::trace!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}")
+            }
+            Level::Debug => {
+                tracing::debug!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}")
+            }
+            Level::Info => {
+                tracing::info!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}")
+            }
+            Level::Warn => {
+                tracing::warn!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}")
+            }
+            Level::Error => {
+                tracing::error!(target: "plenum::plugin", %tenant, %kind, %version, "{msg}")
+            }
         }
     }
 
@@ -271,15 +318,17 @@ impl wit::policy_types::Host for HostState {}
 impl wit::focus_types::Host for HostState {}
 impl wit::attendant_types::Host for HostState {}
 
-/// Arm a fresh store: memory limiter and epoch-driven deadlines.
-pub(crate) fn arm(store: &mut Store<HostState>) {
+/// Arm a fresh store: memory limiter, epoch-driven deadlines, and the cap on data the guest
+/// hands the host (wasmtime's hostcall fuel, which also bounds an export's results while they
+/// are lifted, before the host allocates them).
+pub(crate) fn arm(store: &mut Store<HostState>, limits: &Limits) {
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut cx| match cx.data_mut().budget.check() {
         Some(_) => Ok(UpdateDeadline::Interrupt),
         None => Ok(UpdateDeadline::Continue(1)),
     });
-    store.set_hostcall_fuel(256 << 10);
+    store.set_hostcall_fuel(limits.max_output_bytes);
     store.set_max_component_handles(1024);
 }
 
@@ -296,12 +345,27 @@ pub(crate) fn classify(err: &wasmtime::Error, state: &HostState) -> Fault {
         }
         Some(Trap::StackOverflow) => Fault::new(FaultKind::StackOverflow, "stack overflow"),
         Some(Trap::UnreachableCodeReached) => {
-            let msg = state.panic_message().unwrap_or_else(|| "unreachable executed".to_owned());
+            let msg = state
+                .panic_message()
+                .unwrap_or_else(|| "unreachable executed".to_owned());
             Fault::new(FaultKind::Panic, msg)
         }
         Some(other) => Fault::new(FaultKind::Trap, other.to_string()),
+        None if hostcall_fuel_exhausted(err) => Fault::new(
+            FaultKind::OutputTooLarge,
+            "more data than the output cap crossed to the host",
+        ),
         None => Fault::new(FaultKind::Trap, root_cause(err)),
     }
+}
+
+/// wasmtime 48 reports exhausted hostcall fuel with a private error type; its message is the
+/// only handle (`component/func/options.rs`). The hostile `fixture-big-output` test pins it.
+fn hostcall_fuel_exhausted(err: &wasmtime::Error) -> bool {
+    err.chain().any(|e| {
+        e.to_string()
+            .contains("fuel allocated for hostcalls has been exhausted")
+    })
 }
 
 fn root_cause(err: &wasmtime::Error) -> String {

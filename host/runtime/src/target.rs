@@ -53,7 +53,12 @@ impl AttendantTarget for WasmTarget<'_> {
     fn canaries(&mut self) -> Result<Vec<AttendantCanary>, harness::Fault> {
         h(self.plugin.attendant_canaries(self.tenant))
     }
-    fn step(&mut self, call: &CallInfo, state: &[u8], event: &Event) -> harness::Called<StepResult> {
+    fn step(
+        &mut self,
+        call: &CallInfo,
+        state: &[u8],
+        event: &Event,
+    ) -> harness::Called<StepResult> {
         h(self.plugin.step(self.tenant, call, state, event))
     }
 }
@@ -68,7 +73,11 @@ impl PolicyTarget for WasmTarget<'_> {
     fn settings(&mut self, context: &PolicyContext) -> harness::Called<MeetingSettings> {
         h(self.plugin.settings(self.tenant, context))
     }
-    fn check_passcode(&mut self, context: &PolicyContext, check: &PasscodeCheck) -> harness::Called<Verdict> {
+    fn check_passcode(
+        &mut self,
+        context: &PolicyContext,
+        check: &PasscodeCheck,
+    ) -> harness::Called<Verdict> {
         h(self.plugin.check_passcode(self.tenant, context, check))
     }
     fn check_pin(&mut self, context: &PolicyContext, check: &PinCheck) -> harness::Called<Verdict> {
@@ -82,9 +91,15 @@ impl PolicyTarget for WasmTarget<'_> {
         outcome: AttemptOutcome,
         now: Timestamp,
     ) -> harness::Called<PinAttempts> {
-        h(self.plugin.record_attempt(self.tenant, context, pin_length, attempts, outcome, now))
+        h(self
+            .plugin
+            .record_attempt(self.tenant, context, pin_length, attempts, outcome, now))
     }
-    fn admit(&mut self, context: &PolicyContext, request: &AdmissionRequest) -> harness::Called<AdmissionDecision> {
+    fn admit(
+        &mut self,
+        context: &PolicyContext,
+        request: &AdmissionRequest,
+    ) -> harness::Called<AdmissionDecision> {
         h(self.plugin.admit(self.tenant, context, request))
     }
 }
@@ -99,7 +114,11 @@ impl FocusTarget for WasmTarget<'_> {
     fn get_capabilities(&mut self, context: &ScheduleContext) -> harness::Called<Capabilities> {
         h(self.plugin.get_capabilities(self.tenant, context))
     }
-    fn complete_add(&mut self, context: &ScheduleContext, request: &ConferenceRequest) -> harness::Called<ConferencePlan, Refusal> {
+    fn complete_add(
+        &mut self,
+        context: &ScheduleContext,
+        request: &ConferenceRequest,
+    ) -> harness::Called<ConferencePlan, Refusal> {
         h(self.plugin.complete_add(self.tenant, context, request))
     }
     fn complete_modify(
@@ -108,7 +127,9 @@ impl FocusTarget for WasmTarget<'_> {
         current: &ConferencePlan,
         request: &ConferenceRequest,
     ) -> harness::Called<ConferencePlan, Refusal> {
-        h(self.plugin.complete_modify(self.tenant, context, current, request))
+        h(self
+            .plugin
+            .complete_modify(self.tenant, context, current, request))
     }
 }
 

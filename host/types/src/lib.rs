@@ -35,8 +35,13 @@ impl TenantId {
     pub fn new(s: &str) -> Result<TenantId, ParseError> {
         let ok = (1..=32).contains(&s.len())
             && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok { Ok(TenantId(s.to_owned())) } else { Err(ParseError::TenantId(s.to_owned())) }
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(TenantId(s.to_owned()))
+        } else {
+            Err(ParseError::TenantId(s.to_owned()))
+        }
     }
 
     /// The id as text.
@@ -179,12 +184,18 @@ pub struct PstnId(String);
 impl PstnId {
     /// Parse digits whose last digit is the Luhn check digit of the rest.
     pub fn new(s: &str) -> Result<PstnId, ParseError> {
-        if plenum_plugin_api::pstn::is_valid(s) { Ok(PstnId(s.to_owned())) } else { Err(ParseError::PstnId) }
+        if plenum_plugin_api::pstn::is_valid(s) {
+            Ok(PstnId(s.to_owned()))
+        } else {
+            Err(ParseError::PstnId)
+        }
     }
 
     /// The ID for `base` digits: `base` plus its check digit.
     pub fn from_base(base: &str) -> Result<PstnId, ParseError> {
-        plenum_plugin_api::pstn::with_check_digit(base).map(PstnId).ok_or(ParseError::PstnId)
+        plenum_plugin_api::pstn::with_check_digit(base)
+            .map(PstnId)
+            .ok_or(ParseError::PstnId)
     }
 
     /// The digits.

@@ -43,7 +43,11 @@ impl Normalizer for RuleNormalizer {
     }
 
     fn normalize(request: NormalizeRequest) -> Result<NormalizeOutcome, PluginError> {
-        let number: String = request.number.chars().filter(|c| !is_separator(*c)).collect();
+        let number: String = request
+            .number
+            .chars()
+            .filter(|c| !is_separator(*c))
+            .collect();
         if number.starts_with('+') {
             return Ok(if is_e164(&number) {
                 NormalizeOutcome::E164(number)
@@ -109,14 +113,20 @@ fn compile(profile: &LocationProfile) -> Result<Vec<Rule<'_>>, PluginError> {
                     profile.name, r.name
                 ))
             })?;
-            Ok(Rule { name: &r.name, regex, translation: &r.translation })
+            Ok(Rule {
+                name: &r.name,
+                regex,
+                translation: &r.translation,
+            })
         })
         .collect()
 }
 
 fn apply(rules: &[Rule<'_>], number: &str) -> Result<Option<String>, PluginError> {
     for rule in rules {
-        let Some(caps) = rule.regex.captures(number) else { continue };
+        let Some(caps) = rule.regex.captures(number) else {
+            continue;
+        };
         let out = expand(rule.translation, |n| caps.get(n).map(|m| m.as_str()));
         if !is_e164(&out) {
             return Err(PluginError::InvalidInput(format!(
@@ -174,7 +184,10 @@ mod tests {
 
     #[test]
     fn own_canaries_pass() {
-        assert_eq!(harness::check_normalizer(&mut Native::<RuleNormalizer>::new()), Ok(REDMOND_TABLE.len()));
+        assert_eq!(
+            harness::check_normalizer(&mut Native::<RuleNormalizer>::new()),
+            Ok(REDMOND_TABLE.len())
+        );
     }
 
     #[test]
@@ -183,15 +196,25 @@ mod tests {
         let numbers: Vec<&str> = REDMOND_TABLE.iter().map(|(n, _)| *n).collect();
         let table = harness::normalize_table(&mut t, &harness::demo::redmond(), &numbers);
         for (n, want) in REDMOND_TABLE {
-            let line = table.lines().find(|l| l.starts_with(&format!("{n:<16} ->"))).unwrap();
+            let line = table
+                .lines()
+                .find(|l| l.starts_with(&format!("{n:<16} ->")))
+                .unwrap();
             assert!(line.ends_with(want.unwrap_or("no match")), "{line}");
         }
     }
 
     #[test]
     fn first_matching_rule_wins() {
-        let p = harness::profile("P", "R", &[(r"(\d{4})", "+1425555$1"), (r"(\d{4})", "+1972555$1")]);
-        assert_eq!(norm(&p, "0100"), Ok(NormalizeOutcome::E164("+14255550100".into())));
+        let p = harness::profile(
+            "P",
+            "R",
+            &[(r"(\d{4})", "+1425555$1"), (r"(\d{4})", "+1972555$1")],
+        );
+        assert_eq!(
+            norm(&p, "0100"),
+            Ok(NormalizeOutcome::E164("+14255550100".into()))
+        );
     }
 
     #[test]
@@ -205,8 +228,14 @@ mod tests {
     fn external_access_prefix_is_stripped_first_then_not() {
         let mut p = harness::demo::redmond();
         p.external_access_prefix = Some("9".into());
-        assert_eq!(norm(&p, "94255550100"), Ok(NormalizeOutcome::E164("+14255550100".into())));
-        assert_eq!(norm(&p, "9123"), Ok(NormalizeOutcome::E164("+14255559123".into())));
+        assert_eq!(
+            norm(&p, "94255550100"),
+            Ok(NormalizeOutcome::E164("+14255550100".into()))
+        );
+        assert_eq!(
+            norm(&p, "9123"),
+            Ok(NormalizeOutcome::E164("+14255559123".into()))
+        );
         assert_eq!(norm(&p, "9"), Ok(NormalizeOutcome::NoMatch));
     }
 
@@ -221,15 +250,23 @@ mod tests {
     #[test]
     fn misconfigured_rules_are_reported_not_panicked() {
         let bad = harness::profile("P", "R", &[(r"(\d{4}", "+1$1")]);
-        assert!(matches!(norm(&bad, "0100"), Err(PluginError::InvalidInput(m)) if m.contains("rule-0")));
+        assert!(
+            matches!(norm(&bad, "0100"), Err(PluginError::InvalidInput(m)) if m.contains("rule-0"))
+        );
         let not_e164 = harness::profile("P", "R", &[(r"(\d{4})", "$1")]);
-        assert!(matches!(norm(&not_e164, "0100"), Err(PluginError::InvalidInput(_))));
+        assert!(matches!(
+            norm(&not_e164, "0100"),
+            Err(PluginError::InvalidInput(_))
+        ));
     }
 
     #[test]
     fn plus_numbers_pass_through_untouched_by_rules() {
         let p = harness::profile("P", "R", &[(r"\+(\d+)", "+999$1")]);
-        assert_eq!(norm(&p, "+14255550100"), Ok(NormalizeOutcome::E164("+14255550100".into())));
+        assert_eq!(
+            norm(&p, "+14255550100"),
+            Ok(NormalizeOutcome::E164("+14255550100".into()))
+        );
         assert_eq!(norm(&p, "+1425x"), Ok(NormalizeOutcome::NoMatch));
     }
 }

@@ -287,7 +287,10 @@ impl Action {
     /// A play of catalogue prompts.
     pub fn play(names: &[&str], barge_in: bool) -> Action {
         Action::Play(PlaySpec {
-            items: names.iter().map(|n| PromptItem::Prompt((*n).to_owned())).collect(),
+            items: names
+                .iter()
+                .map(|n| PromptItem::Prompt((*n).to_owned()))
+                .collect(),
             barge_in,
         })
     }

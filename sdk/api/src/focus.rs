@@ -171,7 +171,10 @@ impl RefusalReason {
 impl Refusal {
     /// A refusal with a detail.
     pub fn new(reason: RefusalReason, detail: impl Into<String>) -> Refusal {
-        Refusal { reason, detail: detail.into() }
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
     }
 }
 

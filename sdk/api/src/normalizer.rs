@@ -45,7 +45,9 @@ contract! {
 
 /// Whether `s` is a plausible E.164 number: `+`, then 1 to 15 digits, the first not `0`.
 pub fn is_e164(s: &str) -> bool {
-    let Some(digits) = s.strip_prefix('+') else { return false };
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
     (1..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())
         && !digits.starts_with('0')

@@ -302,8 +302,16 @@ impl KeypadCommand {
     /// Parse [`KeypadCommand::name`].
     pub fn from_name(s: &str) -> Option<KeypadCommand> {
         use KeypadCommand::*;
-        [Help, RollCall, MuteSelf, MuteAudience, Lock, AdmitAll, Announcements]
-            .into_iter()
-            .find(|c| c.name() == s)
+        [
+            Help,
+            RollCall,
+            MuteSelf,
+            MuteAudience,
+            Lock,
+            AdmitAll,
+            Announcements,
+        ]
+        .into_iter()
+        .find(|c| c.name() == s)
     }
 }

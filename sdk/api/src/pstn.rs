@@ -30,7 +30,11 @@ pub fn with_check_digit(base: &str) -> Option<String> {
 
 /// Whether `id` (base + check digit) is well formed and its check digit right.
 pub fn is_valid(id: &str) -> bool {
-    match id.len().checked_sub(1).and_then(|n| id.get(..n).zip(id.get(n..))) {
+    match id
+        .len()
+        .checked_sub(1)
+        .and_then(|n| id.get(..n).zip(id.get(n..)))
+    {
         Some((base, last)) => check_digit(base).is_some_and(|c| last.starts_with(c)),
         None => false,
     }
@@ -65,7 +69,10 @@ mod tests {
         }
         for i in 0..id.len() - 1 {
             let mut b = id.clone().into_bytes();
-            if b[i] == b[i + 1] || (b[i] == b'0' && b[i + 1] == b'9') || (b[i] == b'9' && b[i + 1] == b'0') {
+            if b[i] == b[i + 1]
+                || (b[i] == b'0' && b[i + 1] == b'9')
+                || (b[i] == b'9' && b[i + 1] == b'0')
+            {
                 continue; // Luhn's known blind spot: 09 <-> 90
             }
             b.swap(i, i + 1);

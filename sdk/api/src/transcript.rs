@@ -17,7 +17,11 @@ impl Display for Event {
             Event::Hangup => f.write_str("hangup"),
             Event::Digits(c) => write!(f, "digits \"{}\" ({})", c.digits, c.end),
             Event::Conference(ConferenceLookup::Found(s)) => {
-                write!(f, "conference found {} passcode-required={}", s.pstn_id, s.passcode_required)
+                write!(
+                    f,
+                    "conference found {} passcode-required={}",
+                    s.pstn_id, s.passcode_required
+                )
             }
             Event::Conference(ConferenceLookup::NotFound) => f.write_str("conference not-found"),
             Event::Conference(ConferenceLookup::BadCheckDigit) => {
@@ -124,10 +128,19 @@ mod tests {
     #[test]
     fn renders_actions_and_events() {
         let a = Action::play(&["welcome", "enter-conference-id"], true);
-        assert_eq!(a.to_string(), "play [welcome, enter-conference-id] barge-in");
+        assert_eq!(
+            a.to_string(),
+            "play [welcome, enter-conference-id] barge-in"
+        );
         let c = Action::Collect(CollectSpec::hash_terminated(12));
-        assert_eq!(c.to_string(), "collect max=12 until '#' timeouts=10000/5000/60000ms");
-        let e = Event::Digits(Collected { digits: "123".into(), end: CollectEnd::Terminator });
+        assert_eq!(
+            c.to_string(),
+            "collect max=12 until '#' timeouts=10000/5000/60000ms"
+        );
+        let e = Event::Digits(Collected {
+            digits: "123".into(),
+            end: CollectEnd::Terminator,
+        });
         assert_eq!(e.to_string(), "digits \"123\" (terminator)");
     }
 }

@@ -156,6 +156,9 @@ impl std::error::Error for PluginError {}
 impl Tenant {
     /// A tenant value.
     pub fn new(id: &str, domain: &str) -> Tenant {
-        Tenant { id: id.to_owned(), domain: domain.to_owned() }
+        Tenant {
+            id: id.to_owned(),
+            domain: domain.to_owned(),
+        }
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::api::attendant::{CallInfo, CallOptions, Caller};
 use crate::api::policy::{
-    AnnouncementMode, KeypadBinding, KeypadCommand, LastLeaderAction, LockoutRule,
-    MeetingSettings, PasscodeRule, PinAuthScope, PinRule,
+    AnnouncementMode, KeypadBinding, KeypadCommand, LastLeaderAction, LockoutRule, MeetingSettings,
+    PasscodeRule, PinAuthScope, PinRule,
 };
 use crate::api::types::{AccessNumber, LocationProfile, Tenant};
 
@@ -79,7 +79,11 @@ pub fn call(number: AccessNumber) -> CallInfo {
 /// The in-meeting keypad of Lync/SfB's defaults: `*1` help, `*3` roll call, `*6` mute self,
 /// and for leaders `*4` mute audience, `*7` lock, `*8` admit all, `*9` announcements.
 pub fn keypad() -> Vec<KeypadBinding> {
-    let b = |digit, command, leaders_only| KeypadBinding { digit, command, leaders_only };
+    let b = |digit, command, leaders_only| KeypadBinding {
+        digit,
+        command,
+        leaders_only,
+    };
     vec![
         b('1', KeypadCommand::Help, false),
         b('3', KeypadCommand::RollCall, false),
@@ -94,9 +98,22 @@ pub fn keypad() -> Vec<KeypadBinding> {
 /// Settings like the bundled default policy's for an empty document.
 pub fn settings() -> MeetingSettings {
     MeetingSettings {
-        passcode: PasscodeRule { required: true, min_length: 4, max_length: 16 },
-        pin: PinRule { min_length: 5, max_length: 24, allow_common_patterns: false },
-        lockout: LockoutRule { window_secs: 1800, local_limit: 25, lock_secs: 3600, global_limit: 1000 },
+        passcode: PasscodeRule {
+            required: true,
+            min_length: 4,
+            max_length: 16,
+        },
+        pin: PinRule {
+            min_length: 5,
+            max_length: 24,
+            allow_common_patterns: false,
+        },
+        lockout: LockoutRule {
+            window_secs: 1800,
+            local_limit: 25,
+            lock_secs: 3600,
+            global_limit: 1000,
+        },
         conference_id_attempts: 3,
         passcode_attempts: 3,
         pin_attempts: 3,
@@ -142,6 +159,11 @@ pub fn schedule_context() -> crate::api::focus::ScheduleContext {
 }
 
 /// A policy context for contoso with `document`.
-pub fn policy_context(document: crate::api::types::PolicyDocument) -> crate::api::policy::PolicyContext {
-    crate::api::policy::PolicyContext { tenant: tenant(), document }
+pub fn policy_context(
+    document: crate::api::types::PolicyDocument,
+) -> crate::api::policy::PolicyContext {
+    crate::api::policy::PolicyContext {
+        tenant: tenant(),
+        document,
+    }
 }

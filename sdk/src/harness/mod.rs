@@ -76,7 +76,8 @@ pub trait PolicyTarget {
     /// `settings`.
     fn settings(&mut self, context: &PolicyContext) -> Called<MeetingSettings>;
     /// `check-passcode`.
-    fn check_passcode(&mut self, context: &PolicyContext, check: &PasscodeCheck) -> Called<Verdict>;
+    fn check_passcode(&mut self, context: &PolicyContext, check: &PasscodeCheck)
+    -> Called<Verdict>;
     /// `check-pin`.
     fn check_pin(&mut self, context: &PolicyContext, check: &PinCheck) -> Called<Verdict>;
     /// `record-attempt`.
@@ -89,7 +90,11 @@ pub trait PolicyTarget {
         now: Timestamp,
     ) -> Called<PinAttempts>;
     /// `admit`.
-    fn admit(&mut self, context: &PolicyContext, request: &AdmissionRequest) -> Called<AdmissionDecision>;
+    fn admit(
+        &mut self,
+        context: &PolicyContext,
+        request: &AdmissionRequest,
+    ) -> Called<AdmissionDecision>;
 }
 
 /// A focus factory.
@@ -101,7 +106,11 @@ pub trait FocusTarget {
     /// `capabilities`.
     fn get_capabilities(&mut self, context: &ScheduleContext) -> Called<Capabilities>;
     /// `complete-add`.
-    fn complete_add(&mut self, context: &ScheduleContext, request: &ConferenceRequest) -> Called<ConferencePlan, Refusal>;
+    fn complete_add(
+        &mut self,
+        context: &ScheduleContext,
+        request: &ConferenceRequest,
+    ) -> Called<ConferencePlan, Refusal>;
     /// `complete-modify`.
     fn complete_modify(
         &mut self,
@@ -172,7 +181,11 @@ impl<T: MeetingPolicy> PolicyTarget for Native<T> {
     fn settings(&mut self, context: &PolicyContext) -> Called<MeetingSettings> {
         guard(|| T::settings(context.clone()))
     }
-    fn check_passcode(&mut self, context: &PolicyContext, check: &PasscodeCheck) -> Called<Verdict> {
+    fn check_passcode(
+        &mut self,
+        context: &PolicyContext,
+        check: &PasscodeCheck,
+    ) -> Called<Verdict> {
         guard(|| T::check_passcode(context.clone(), check.clone()))
     }
     fn check_pin(&mut self, context: &PolicyContext, check: &PinCheck) -> Called<Verdict> {
@@ -188,7 +201,11 @@ impl<T: MeetingPolicy> PolicyTarget for Native<T> {
     ) -> Called<PinAttempts> {
         guard(|| T::record_attempt(context.clone(), pin_length, attempts.clone(), outcome, now))
     }
-    fn admit(&mut self, context: &PolicyContext, request: &AdmissionRequest) -> Called<AdmissionDecision> {
+    fn admit(
+        &mut self,
+        context: &PolicyContext,
+        request: &AdmissionRequest,
+    ) -> Called<AdmissionDecision> {
         guard(|| T::admit(context.clone(), request.clone()))
     }
 }
@@ -203,7 +220,11 @@ impl<T: FocusFactory> FocusTarget for Native<T> {
     fn get_capabilities(&mut self, context: &ScheduleContext) -> Called<Capabilities> {
         guard(|| T::get_capabilities(context.clone()))
     }
-    fn complete_add(&mut self, context: &ScheduleContext, request: &ConferenceRequest) -> Called<ConferencePlan, Refusal> {
+    fn complete_add(
+        &mut self,
+        context: &ScheduleContext,
+        request: &ConferenceRequest,
+    ) -> Called<ConferencePlan, Refusal> {
         guard(|| T::complete_add(context.clone(), request.clone()))
     }
     fn complete_modify(
@@ -234,7 +255,10 @@ impl std::fmt::Display for CanaryFailure {
 impl std::error::Error for CanaryFailure {}
 
 fn fail(canary: impl Into<String>, detail: impl Into<String>) -> CanaryFailure {
-    CanaryFailure { canary: canary.into(), detail: detail.into() }
+    CanaryFailure {
+        canary: canary.into(),
+        detail: detail.into(),
+    }
 }
 
 fn fetch<T>(r: Result<T, Fault>) -> Result<T, CanaryFailure> {
@@ -246,13 +270,20 @@ pub fn check_normalizer(target: &mut dyn NormalizerTarget) -> Result<usize, Cana
     let canaries = fetch(target.canaries())?;
     for (i, c) in canaries.iter().enumerate() {
         let name = format!("#{i} ({})", c.request.number);
-        let got = target.normalize(&c.request).map_err(|f| fail(&name, f.to_string()))?;
+        let got = target
+            .normalize(&c.request)
+            .map_err(|f| fail(&name, f.to_string()))?;
         match &got {
             Ok(NormalizeOutcome::E164(n)) if !is_e164(n) => {
                 return Err(fail(&name, format!("returned `{n}`, which is not E.164")));
             }
             Ok(o) if *o == c.expect => {}
-            other => return Err(fail(&name, format!("expected {:?}, got {other:?}", c.expect))),
+            other => {
+                return Err(fail(
+                    &name,
+                    format!("expected {:?}, got {other:?}", c.expect),
+                ));
+            }
         }
     }
     Ok(canaries.len())
@@ -272,7 +303,11 @@ pub fn check_attendant(target: &mut dyn AttendantTarget) -> Result<usize, Canary
             if out.actions != step.expect {
                 return Err(fail(
                     &name,
-                    format!("expected [{}], got [{}]", join(&step.expect), join(&out.actions)),
+                    format!(
+                        "expected [{}], got [{}]",
+                        join(&step.expect),
+                        join(&out.actions)
+                    ),
                 ));
             }
             state = out.state;
@@ -282,12 +317,19 @@ pub fn check_attendant(target: &mut dyn AttendantTarget) -> Result<usize, Canary
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The context policy canaries run in: tenant `canary`, an empty document.
 pub fn canary_policy_context() -> PolicyContext {
-    PolicyContext { tenant: Tenant::new("canary", "canary.invalid"), document: Vec::new() }
+    PolicyContext {
+        tenant: Tenant::new("canary", "canary.invalid"),
+        document: Vec::new(),
+    }
 }
 
 /// Run a meeting policy's canaries (with an empty policy document), after checking that
@@ -337,11 +379,16 @@ pub fn check_focus(target: &mut dyn FocusTarget) -> Result<usize, CanaryFailure>
                     .map_err(|f| fail(&name, f.to_string()))?
                     .map_err(|e| fail(&name, format!("plugin error: {e}")))?;
                 if caps.pstn_bridging != *pstn {
-                    return Err(fail(name, format!("pstn-bridging {} expected {pstn}", caps.pstn_bridging)));
+                    return Err(fail(
+                        name,
+                        format!("pstn-bridging {} expected {pstn}", caps.pstn_bridging),
+                    ));
                 }
             }
             FocusCanary::Add((ctx, req, want)) => {
-                let got = target.complete_add(ctx, req).map_err(|f| fail(&name, f.to_string()))?;
+                let got = target
+                    .complete_add(ctx, req)
+                    .map_err(|f| fail(&name, f.to_string()))?;
                 let got = got.map_err(|r| r.reason);
                 if &got != want {
                     return Err(fail(name, format!("expected {want:?}, got {got:?}")));

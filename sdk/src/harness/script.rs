@@ -12,8 +12,9 @@
 //! ```
 //!
 //! Lines (`# ` — a `#` and a space, at the start or after whitespace — begins a comment):
-//! - `call [to=E164] [from=NUMBER] [languages=a,b] [user=SIP-URI] [name=NAME]`: the call
-//!   (default: an anonymous gateway call to the demo Redmond number); `user=` makes it an
+//! - `call [to=E164] [from=NUMBER] [languages=a,b] [user=SIP-URI] [name=NAME]
+//!   [name-recording=BOOL] [attempts=N] [pin-auth=everyone|organizer-only]`: the call (default:
+//!   an anonymous gateway call to the demo Redmond number, OCS options); `user=` makes it an
 //!   authenticated SIP phone. Must come before any caller action.
 //! - `meeting ID [passcode=DIGITS] [leader-present] [locked] [subject=WORD]`: a meeting the
 //!   fake directory knows (ID with its check digit).
@@ -40,8 +41,8 @@ use std::fmt::Write as _;
 
 use super::{AttendantTarget, demo};
 use crate::api::attendant::{
-    Action, AdmissionState, CallInfo, Caller, CollectEnd, CollectSpec, Collected,
-    ConferenceLookup, ConferenceSummary, Event, HoldKind, PasscodeResult, PinResult, UserInfo,
+    Action, AdmissionState, CallInfo, Caller, CollectEnd, CollectSpec, Collected, ConferenceLookup,
+    ConferenceSummary, Event, HoldKind, PasscodeResult, PinResult, UserInfo,
 };
 use crate::api::pstn;
 
@@ -120,7 +121,10 @@ impl Script {
             let args: Vec<&str> = words.collect();
             script
                 .parse_line(verb, &args)
-                .map_err(|message| ScriptError { line: i + 1, message })?;
+                .map_err(|message| ScriptError {
+                    line: i + 1,
+                    message,
+                })?;
         }
         Ok(script)
     }
@@ -171,7 +175,9 @@ impl Script {
         let mut user_uri = None;
         let mut name = None;
         for arg in args {
-            let (key, value) = arg.split_once('=').ok_or(format!("expected key=value, got `{arg}`"))?;
+            let (key, value) = arg
+                .split_once('=')
+                .ok_or(format!("expected key=value, got `{arg}`"))?;
             match key {
                 "to" => {
                     let mut n = if value == demo::london_number().number {
@@ -184,9 +190,33 @@ impl Script {
                 }
                 "from" => self.call.calling = Some(value.to_owned()),
                 "languages" => {
-                    self.call.access_number.languages = value.split(',').map(str::to_owned).collect();
+                    self.call.access_number.languages =
+                        value.split(',').map(str::to_owned).collect();
                 }
                 "user" => user_uri = Some(value.to_owned()),
+                "name-recording" => self.call.options.name_recording = parse_bool(value)?,
+                "attempts" => {
+                    let n: u8 = value
+                        .parse()
+                        .map_err(|_| format!("attempts: expected 1-255, got `{value}`"))?;
+                    let o = &mut self.call.options;
+                    (
+                        o.conference_id_attempts,
+                        o.passcode_attempts,
+                        o.pin_attempts,
+                    ) = (n, n, n);
+                }
+                "pin-auth" => {
+                    self.call.options.pin_auth = match value {
+                        "everyone" => crate::api::policy::PinAuthScope::Everyone,
+                        "organizer-only" => crate::api::policy::PinAuthScope::OrganizerOnly,
+                        other => {
+                            return Err(format!(
+                                "pin-auth: expected everyone or organizer-only, got `{other}`"
+                            ));
+                        }
+                    }
+                }
                 "name" => name = Some(value.to_owned()),
                 other => return Err(format!("unknown `call` key `{other}`")),
             }
@@ -196,6 +226,14 @@ impl Script {
             self.call.caller = Caller::User(UserInfo { uri, display_name });
         }
         Ok(())
+    }
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!("expected true or false, got `{other}`")),
     }
 }
 
@@ -216,7 +254,9 @@ fn strip_comment(line: &str) -> &str {
 
 fn number_arg(args: &[&str]) -> Result<u32, String> {
     match args {
-        [n] => n.parse().map_err(|_| format!("expected a number, got `{n}`")),
+        [n] => n
+            .parse()
+            .map_err(|_| format!("expected a number, got `{n}`")),
         _ => Err("expected one number".into()),
     }
 }
@@ -312,7 +352,10 @@ impl std::fmt::Display for Transcript {
 impl Transcript {
     /// The actions the plugin returned, in order, rendered.
     pub fn actions(&self) -> Vec<&str> {
-        self.lines.iter().filter_map(|l| l.strip_prefix("< ")).collect()
+        self.lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("< "))
+            .collect()
     }
 }
 
@@ -332,6 +375,7 @@ struct Driver<'s> {
     passcode_ok: bool,
     user: Option<String>,
     leader_present: bool,
+    admitted: bool,
 }
 
 impl<'s> Driver<'s> {
@@ -351,6 +395,7 @@ impl<'s> Driver<'s> {
             passcode_ok: false,
             user,
             leader_present: false,
+            admitted: false,
         }
     }
 
@@ -378,7 +423,10 @@ impl<'s> Driver<'s> {
     }
 
     fn end(self, outcome: Outcome) -> Transcript {
-        Transcript { lines: self.lines, outcome }
+        Transcript {
+            lines: self.lines,
+            outcome,
+        }
     }
 
     fn perform(&mut self, actions: &[Action]) -> Next {
@@ -387,16 +435,23 @@ impl<'s> Driver<'s> {
             self.lines.push(format!("< {action}"));
             if action.waits() {
                 if i + 1 < actions.len() {
-                    self.lines.push(format!("! {} action(s) after a wait ignored", actions.len() - i - 1));
+                    self.lines.push(format!(
+                        "! {} action(s) after a wait ignored",
+                        actions.len() - i - 1
+                    ));
                 }
                 return self.answer(action);
             }
             match action {
                 Action::Play(_) => played = true,
                 Action::SetLanguage(l) if !self.script.call.access_number.languages.contains(l) => {
-                    self.lines.push(format!("! language {l} is not offered on this number; ignored"));
+                    self.lines.push(format!(
+                        "! language {l} is not offered on this number; ignored"
+                    ));
                 }
-                Action::StartTimer((id, ms)) => self.timers.push((self.now_ms + u64::from(*ms), *id)),
+                Action::StartTimer((id, ms)) => {
+                    self.timers.push((self.now_ms + u64::from(*ms), *id))
+                }
                 Action::Join => return self.join(),
                 Action::HangUp => return Next::End(Outcome::HungUp),
                 _ => {}
@@ -414,10 +469,14 @@ impl<'s> Driver<'s> {
     fn join(&mut self) -> Next {
         match self.meeting {
             Some(m) if self.admissible() == AdmissionState::Admitted => {
-                Next::End(Outcome::Joined { meeting: m.id.clone(), user: self.user.clone() })
+                Next::End(Outcome::Joined {
+                    meeting: m.id.clone(),
+                    user: self.user.clone(),
+                })
             }
             _ => {
-                self.lines.push("! join refused: the caller was not admitted".into());
+                self.lines
+                    .push("! join refused: the caller was not admitted".into());
                 Next::End(Outcome::Stuck)
             }
         }
@@ -428,9 +487,15 @@ impl<'s> Driver<'s> {
             Action::Collect(spec) => self.collect(spec),
             Action::LookupConference(id) => Next::Event(Event::Conference(self.lookup(id))),
             Action::VerifyPasscode(p) => {
-                let ok = self.meeting.is_some_and(|m| m.passcode.as_deref() == Some(p.as_str()));
+                let ok = self
+                    .meeting
+                    .is_some_and(|m| m.passcode.as_deref() == Some(p.as_str()));
                 self.passcode_ok |= ok;
-                let r = if ok { PasscodeResult::Accepted } else { PasscodeResult::Rejected };
+                let r = if ok {
+                    PasscodeResult::Accepted
+                } else {
+                    PasscodeResult::Rejected
+                };
                 Next::Event(Event::Passcode(r))
             }
             Action::VerifyPin((who, pin)) => Next::Event(Event::Pin(self.verify_pin(who, pin))),
@@ -476,19 +541,24 @@ impl<'s> Driver<'s> {
             Some(u) if u.locked => PinResult::Locked,
             Some(u) if u.pin == pin => {
                 self.user = Some(u.uri.clone());
-                PinResult::Accepted(UserInfo { uri: u.uri.clone(), display_name: u.name.clone() })
+                PinResult::Accepted(UserInfo {
+                    uri: u.uri.clone(),
+                    display_name: u.name.clone(),
+                })
             }
             _ => PinResult::Rejected,
         }
     }
 
     fn admissible(&self) -> AdmissionState {
-        let Some(m) = self.meeting else { return AdmissionState::Denied };
+        let Some(m) = self.meeting else {
+            return AdmissionState::Denied;
+        };
         let identified = self.user.is_some();
         if m.passcode.is_some() && !self.passcode_ok && !identified {
             return AdmissionState::Denied;
         }
-        if identified {
+        if identified || self.admitted {
             AdmissionState::Admitted
         } else if m.locked {
             AdmissionState::InLobby
@@ -509,6 +579,7 @@ impl<'s> Driver<'s> {
                     }
                 }
                 Some(CallerLine::Admit) if kind == HoldKind::Lobby => {
+                    self.admitted = true;
                     return Next::Event(Event::Admission(AdmissionState::Admitted));
                 }
                 Some(CallerLine::Wait(ms)) => {
@@ -518,7 +589,9 @@ impl<'s> Driver<'s> {
                     }
                 }
                 None | Some(CallerLine::Hangup) => return Next::Event(Event::Hangup),
-                Some(other) => self.lines.push(format!("! {other:?} ignored while on hold")),
+                Some(other) => self
+                    .lines
+                    .push(format!("! {other:?} ignored while on hold")),
             }
         }
     }
@@ -533,7 +606,9 @@ impl<'s> Driver<'s> {
                     }
                 }
                 None | Some(CallerLine::Hangup) => return Next::Event(Event::Hangup),
-                Some(other) => self.lines.push(format!("! {other:?} ignored (nothing to wait for)")),
+                Some(other) => self
+                    .lines
+                    .push(format!("! {other:?} ignored (nothing to wait for)")),
             }
         }
     }
@@ -578,7 +653,9 @@ impl<'s> Driver<'s> {
                 }
                 Some(CallerLine::LeaderJoins) => self.leader_present = true,
                 None | Some(CallerLine::Hangup) => return Next::Event(Event::Hangup),
-                Some(other) => self.lines.push(format!("! {other:?} ignored while collecting digits")),
+                Some(other) => self
+                    .lines
+                    .push(format!("! {other:?} ignored while collecting digits")),
             }
         }
     }
