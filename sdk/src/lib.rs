@@ -46,6 +46,8 @@ pub mod document;
 pub mod harness;
 pub mod log;
 pub mod state;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod toml_document;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

@@ -11,7 +11,7 @@
 mod admin;
 mod client;
 mod config;
-mod policy_doc;
+
 mod repo;
 mod server;
 mod try_cmd;

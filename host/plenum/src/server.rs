@@ -121,46 +121,79 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Open the pool, seed if new, start the runtime, restore plugins.
+/// Open the pool (seeding the demo world first if there is none), start the runtime, restore
+/// every tenant's plugins.
 fn start(cfg: &Config) -> anyhow::Result<Services> {
     let db_path = cfg.data_dir.join("plenum.db");
+    let runtime = Runtime::new(cfg.plugin_limits(), Some(&cfg.data_dir.join("cache")))?;
+    tracing::info!(allocation = ?runtime.allocation(), "plugin runtime ready");
+    if needs_seed(&db_path)? {
+        let creds = seed_into(&db_path, &runtime)?;
+        announce_demo(&cfg.data_dir, &creds)?;
+    } else if cfg.data_dir.join(CREDENTIALS_FILE).exists() {
+        println!(
+            "plenum: demo credentials are in {}",
+            cfg.data_dir.join(CREDENTIALS_FILE).display()
+        );
+    }
     let pool: Arc<dyn Pool> = Arc::new(
         SqlitePool::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?,
     );
-    let runtime = Runtime::new(cfg.plugin_limits(), Some(&cfg.data_dir.join("cache")))?;
-    tracing::info!(allocation = ?runtime.allocation(), "plugin runtime ready");
     let registry = Arc::new(Registry::new(
         runtime.clone(),
         Arc::new(PoolRepository(Arc::clone(&pool))),
     ));
-    let bundled = load_bundled(&runtime)?;
-
-    if pool.is_empty()? {
-        let creds = seed(&pool, &registry)?;
-        announce_demo(&cfg.data_dir, &creds)?;
-    } else {
-        let report = registry.restore()?;
-        tracing::info!(
-            restored = report.restored,
-            failed = report.failed.len(),
-            "plugin bindings restored"
-        );
-        for (tenant, kind, why) in &report.failed {
-            tracing::error!(%tenant, %kind, %why, "tenant falls back to the bundled plugin");
-        }
-        if cfg.data_dir.join(CREDENTIALS_FILE).exists() {
-            println!(
-                "plenum: demo credentials are in {}",
-                cfg.data_dir.join(CREDENTIALS_FILE).display()
-            );
-        }
+    let report = registry.restore()?;
+    tracing::info!(
+        restored = report.restored,
+        failed = report.failed.len(),
+        "plugin bindings restored"
+    );
+    for (tenant, kind, why) in &report.failed {
+        tracing::error!(%tenant, %kind, %why, "tenant falls back to the bundled plugin");
     }
-    let plugins = Plugins::new(Arc::clone(&registry), bundled);
+    let plugins = Plugins::new(Arc::clone(&registry), load_bundled(&runtime)?);
     Ok(Services {
         pool,
         registry,
         plugins,
     })
+}
+
+/// Whether the data dir has no pool database yet (or one with no tenant in it).
+fn needs_seed(db_path: &Path) -> anyhow::Result<bool> {
+    if !db_path.exists() {
+        return Ok(true);
+    }
+    let pool =
+        SqlitePool::open(db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    Ok(pool.is_empty()?)
+}
+
+/// Seed the demo world into a new database beside `db_path` and move it into place only when
+/// everything is in, so that a failed first start leaves no half-seeded pool behind.
+fn seed_into(db_path: &Path, runtime: &Runtime) -> anyhow::Result<DemoCredentials> {
+    let tmp = db_path.with_extension("db.seeding");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));
+    }
+    let creds = {
+        let pool: Arc<dyn Pool> = Arc::new(
+            SqlitePool::open(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        );
+        let registry = Registry::new(runtime.clone(), Arc::new(PoolRepository(Arc::clone(&pool))));
+        seed(&pool, &registry)?
+    };
+    // The pool is closed (checkpointed) here; move any WAL left behind along with it.
+    for suffix in ["-wal", "-shm"] {
+        let from = format!("{}{suffix}", tmp.display());
+        if Path::new(&from).exists() {
+            std::fs::rename(&from, format!("{}{suffix}", db_path.display()))?;
+        }
+    }
+    std::fs::rename(&tmp, db_path)
+        .with_context(|| format!("moving {} into place", tmp.display()))?;
+    Ok(creds)
 }
 
 fn load_bundled(runtime: &Runtime) -> anyhow::Result<HashMap<PluginKind, Arc<Plugin>>> {

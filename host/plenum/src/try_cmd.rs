@@ -106,7 +106,7 @@ pub fn run(args: &TryArgs) -> anyhow::Result<()> {
                 Some(p) => {
                     let text = std::fs::read_to_string(p)
                         .with_context(|| format!("reading {}", p.display()))?;
-                    crate::policy_doc::flatten(&text)?
+                    plenum_sdk::toml_document::flatten(&text)?
                 }
                 None => Vec::new(),
             };

@@ -116,6 +116,7 @@ impl Plugin {
         input_size: usize,
         call: impl FnOnce(&Instance, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
+        let _span = tracing::debug_span!("plugin", tenant, kind = %self.kind, version = %self.digest.short()).entered();
         let key = self.counter_key(tenant);
         self.rt.counters.call(&key);
         let limits = &self.rt.limits;

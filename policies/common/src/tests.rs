@@ -482,30 +482,11 @@ fn an_anonymous_caller_claiming_to_be_organizer_is_not_a_leader() {
     );
 }
 
-/// Flatten a TOML document the way the host does: tables become dotted prefixes, values
-/// become strings.
-fn flatten(prefix: &str, table: &toml::Table, out: &mut PolicyDocument) {
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Table(t) => flatten(&key, t, out),
-            toml::Value::String(s) => out.push((key, s.clone())),
-            other => out.push((key, other.to_string())),
-        }
-    }
-}
-
 fn example(name: &str) -> PolicyDocument {
     let path = format!("{}/../documents/{name}.toml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("example document");
-    let table: toml::Table = text.parse().expect("valid TOML");
-    let mut out = Vec::new();
-    flatten("", &table, &mut out);
-    out
+    // The host's own flattening, so the test reads the document exactly as production does.
+    plenum_sdk::toml_document::flatten(&text).expect("valid policy document")
 }
 
 #[test]

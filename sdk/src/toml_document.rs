@@ -1,7 +1,9 @@
-//! Tenant policy documents: TOML written by tenant admins, flattened to the dotted keys the
-//! meeting-policy plugins read (`[passcode] min-length = 6` becomes `passcode.min-length` = `6`).
+//! Tenant policy documents as admins write them: TOML, flattened to the dotted keys the
+//! meeting-policy plugins read (`[passcode] min-length = 6` becomes `passcode.min-length` =
+//! `6`). The host flattens with this function; plugin authors use it to test their policy with
+//! the same documents (native builds only).
 
-use plenum_plugin_api::types::PolicyDocument;
+use crate::api::types::PolicyDocument;
 
 /// Why a policy document is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
