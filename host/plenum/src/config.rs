@@ -60,6 +60,8 @@ pub struct PluginConfig {
     pub max_concurrent: u32,
     /// Largest component accepted, KiB.
     pub max_component_kib: u32,
+    /// Copy-on-write memory images (off: measured slower for small plugins on several threads).
+    pub copy_on_write: bool,
 }
 
 /// Logging.
@@ -163,6 +165,7 @@ impl Config {
             wall: Duration::from_millis(p.wall_ms),
             max_concurrent: p.max_concurrent,
             max_component_bytes: (p.max_component_kib as usize) << 10,
+            copy_on_write: p.copy_on_write,
             ..plenum_runtime::Limits::default()
         }
     }

@@ -1,8 +1,14 @@
 //! Latency distribution of a fresh instance plus one call, per bundled kind: p50, p90, p99 and
-//! the worst of 20,000 calls after a warm-up, on one thread and with all cores busy
+//! the worst of 20,000 calls after a warm-up, on one thread and with all cores busy, with and
+//! without copy-on-write memory images
 //! (`cargo bench -p plenum-runtime --bench latency`). Prints a table; asserts nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // bench code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // bench code
 
 mod common;
 
@@ -22,8 +28,24 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let rt = Runtime::new(Limits::default(), None).unwrap();
-    println!("allocation: {:?}", rt.allocation());
+    for copy_on_write in [false, true] {
+        let rt = Runtime::new(
+            Limits {
+                copy_on_write,
+                ..Limits::default()
+            },
+            None,
+        )
+        .unwrap();
+        println!(
+            "allocation: {:?}, copy-on-write memory images: {copy_on_write}",
+            rt.allocation()
+        );
+        table(&rt);
+    }
+}
+
+fn table(rt: &Runtime) {
     println!(
         "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",
         "kind", "threads", "p50 µs", "p90 µs", "p99 µs", "max µs"

@@ -37,7 +37,7 @@ fn config(limits: &Limits, pooling: bool) -> Config {
     let mut cfg = Config::new();
     cfg.wasm_component_model(true)
         .epoch_interruption(true)
-        .memory_init_cow(true)
+        .memory_init_cow(limits.copy_on_write)
         .max_wasm_stack(512 << 10)
         .memory_reservation(reservation(limits))
         .memory_guard_size(64 << 10);
@@ -53,8 +53,12 @@ fn config(limits: &Limits, pooling: bool) -> Config {
             .max_memories_per_component(4)
             .max_tables_per_component(8)
             .table_elements(20_000)
-            .linear_memory_keep_resident(1 << 20)
-            .table_keep_resident(64 << 10);
+            // Measured (benches/latency.rs): for plugins this small, resetting memory with
+            // memset costs more than it saves, and batching the madvise calls cuts the TLB
+            // shootdowns that otherwise make concurrent calls slow each other down.
+            .linear_memory_keep_resident(0)
+            .table_keep_resident(64 << 10)
+            .decommit_batch_size(32);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     cfg

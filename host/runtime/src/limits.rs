@@ -27,6 +27,10 @@ pub struct Limits {
     pub max_concurrent: u32,
     /// How often the epoch ticks (the precision of the deadlines).
     pub epoch_tick: Duration,
+    /// Map linear memory from copy-on-write images instead of copying the data segments in at
+    /// instantiation. Off by default: with small plugins and calls on several threads, the
+    /// copy-on-write faults' TLB shootdowns cost more than the copy (see benches/latency.rs).
+    pub copy_on_write: bool,
 }
 
 impl Default for Limits {
@@ -43,6 +47,7 @@ impl Default for Limits {
             max_component_bytes: 16 << 20,
             max_concurrent: 64,
             epoch_tick: Duration::from_millis(1),
+            copy_on_write: false,
         }
     }
 }

@@ -14,6 +14,10 @@
 use plenum_sdk::prelude::*;
 use regex_lite::Regex;
 
+mod simple;
+
+use simple::Simple;
+
 /// The plugin.
 pub struct RuleNormalizer;
 
@@ -58,7 +62,6 @@ impl Normalizer for RuleNormalizer {
         if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(NormalizeOutcome::NoMatch);
         }
-        let rules = compile(&request.profile)?;
         let stripped = request
             .profile
             .external_access_prefix
@@ -66,8 +69,9 @@ impl Normalizer for RuleNormalizer {
             .filter(|p| !p.is_empty())
             .and_then(|p| number.strip_prefix(p))
             .filter(|rest| !rest.is_empty());
+        let mut rules = Rules::new(&request.profile);
         for candidate in stripped.into_iter().chain([number.as_str()]) {
-            if let Some(out) = apply(&rules, candidate)? {
+            if let Some(out) = rules.apply(candidate)? {
                 return Ok(NormalizeOutcome::E164(out));
             }
         }
@@ -92,51 +96,71 @@ pub const REDMOND_TABLE: &[(&str, Option<&str>)] = &[
     ("42a5", None),
 ];
 
-struct Rule<'a> {
-    name: &'a str,
-    regex: Regex,
-    translation: &'a str,
+/// A profile's rules, each prepared the first time a number reaches it (a plugin instance
+/// lives for one call, so nothing is prepared that the call does not need).
+struct Rules<'a> {
+    profile: &'a LocationProfile,
+    prepared: Vec<Matcher>,
+}
+
+enum Matcher {
+    Simple(Simple),
+    Regex(Regex),
+}
+
+impl<'a> Rules<'a> {
+    fn new(profile: &'a LocationProfile) -> Rules<'a> {
+        Rules {
+            profile,
+            prepared: Vec::with_capacity(profile.rules.len()),
+        }
+    }
+
+    fn matcher(&mut self, i: usize) -> Result<&Matcher, PluginError> {
+        while self.prepared.len() <= i {
+            let rule = &self.profile.rules[self.prepared.len()];
+            let m = match Simple::parse(&rule.pattern) {
+                Some(s) => Matcher::Simple(s),
+                None => {
+                    Matcher::Regex(Regex::new(&format!("^(?:{})$", rule.pattern)).map_err(|e| {
+                        PluginError::InvalidInput(format!(
+                            "profile {}: rule `{}` has an invalid pattern: {e}",
+                            self.profile.name, rule.name
+                        ))
+                    })?)
+                }
+            };
+            self.prepared.push(m);
+        }
+        Ok(&self.prepared[i])
+    }
+
+    /// The first rule that matches the whole number, translated.
+    fn apply(&mut self, number: &str) -> Result<Option<String>, PluginError> {
+        for (i, rule) in self.profile.rules.iter().enumerate() {
+            let out = match self.matcher(i)? {
+                Matcher::Simple(s) => s
+                    .captures(number)
+                    .map(|caps| expand(&rule.translation, |n| caps.get(n).copied().flatten())),
+                Matcher::Regex(re) => re
+                    .captures(number)
+                    .map(|caps| expand(&rule.translation, |n| caps.get(n).map(|m| m.as_str()))),
+            };
+            let Some(out) = out else { continue };
+            if !is_e164(&out) {
+                return Err(PluginError::InvalidInput(format!(
+                    "rule `{}` translated a number to something that is not E.164",
+                    rule.name
+                )));
+            }
+            return Ok(Some(out));
+        }
+        Ok(None)
+    }
 }
 
 fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '.' | '(' | ')')
-}
-
-fn compile(profile: &LocationProfile) -> Result<Vec<Rule<'_>>, PluginError> {
-    profile
-        .rules
-        .iter()
-        .map(|r| {
-            let regex = Regex::new(&format!("^(?:{})$", r.pattern)).map_err(|e| {
-                PluginError::InvalidInput(format!(
-                    "profile {}: rule `{}` has an invalid pattern: {e}",
-                    profile.name, r.name
-                ))
-            })?;
-            Ok(Rule {
-                name: &r.name,
-                regex,
-                translation: &r.translation,
-            })
-        })
-        .collect()
-}
-
-fn apply(rules: &[Rule<'_>], number: &str) -> Result<Option<String>, PluginError> {
-    for rule in rules {
-        let Some(caps) = rule.regex.captures(number) else {
-            continue;
-        };
-        let out = expand(rule.translation, |n| caps.get(n).map(|m| m.as_str()));
-        if !is_e164(&out) {
-            return Err(PluginError::InvalidInput(format!(
-                "rule `{}` translated a number to something that is not E.164",
-                rule.name
-            )));
-        }
-        return Ok(Some(out));
-    }
-    Ok(None)
 }
 
 /// Replace `$n` / `${n}` with capture group `n` and `$$` with `$`.
