@@ -19,6 +19,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::compose;
+use crate::error::SipError;
 use crate::headers::{SipHeaders, Via};
 use crate::message::{self, Framing, HeaderName, Message, Method, ParseError, Request, Response};
 use crate::transaction::{Machine, Role, TimerName, Timers, TxNotice, TxState};
@@ -371,7 +372,7 @@ impl Endpoint {
         let reply = reply_flow(&via, flow);
         if let Err(e) = check_mandatory(&request) {
             self.stats.bad_requests += 1;
-            self.stateless(&request, reply, 400, Some(&e.to_string()));
+            self.stateless(&request, reply, &SipError::Malformed(e));
             return;
         }
         let Some(key) = server_key(&request, &via) else {
@@ -406,7 +407,7 @@ impl Endpoint {
         now: Instant,
     ) {
         if request.max_forwards().ok().flatten() == Some(0) && request.method != Method::Options {
-            self.stateless(&request, reply, 483, None);
+            self.stateless(&request, reply, &SipError::TooManyHops);
             return;
         }
         let merge = merge_key(&request);
@@ -414,7 +415,7 @@ impl Endpoint {
             && self.merge_keys.contains_key(m)
         {
             self.stats.loops += 1;
-            self.stateless(&request, reply, 482, None);
+            self.stateless(&request, reply, &SipError::Loop);
             return;
         }
         if self.server_keys.len() >= self.config.max_server_transactions {
@@ -503,7 +504,7 @@ impl Endpoint {
             })
             .copied();
         let Some(invite_id) = invite else {
-            self.stateless(&cancel, reply, 481, None);
+            self.stateless(&cancel, reply, &SipError::NoSuchCall);
             return;
         };
         // The CANCEL is a transaction of its own (retransmissions of it get the same 200).
@@ -816,11 +817,9 @@ impl Endpoint {
     }
 
     /// A response sent without a transaction (the request is refused before one exists).
-    fn stateless(&mut self, request: &Request, reply: Flow, code: u16, detail: Option<&str>) {
-        let mut r = compose::response(request, code, Some(&self.new_tag()));
-        if let Some(d) = detail {
-            r.reason = format!("{} ({d})", r.reason);
-        }
+    fn stateless(&mut self, request: &Request, reply: Flow, error: &SipError) {
+        let tag = self.new_tag();
+        let mut r = error.response(request, Some(&tag));
         r.headers
             .push(HeaderName::SERVER, self.config.user_agent.clone());
         self.transmit(reply, r.to_bytes().into());

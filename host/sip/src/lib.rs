@@ -2,8 +2,11 @@
 //! plain values fed with bytes and `now`, emitting bytes, timers and events. No sockets, no
 //! tokio, no clock reads; the binary's I/O shell drives it.
 
+pub mod auth;
 pub mod compose;
+pub mod dialog;
 pub mod endpoint;
+pub mod error;
 pub mod headers;
 pub mod message;
 pub mod transaction;

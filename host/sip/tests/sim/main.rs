@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )] // test code
 
+mod dialogs;
 mod net;
 
 use std::time::Duration;

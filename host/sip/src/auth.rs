@@ -1,0 +1,520 @@
+//! SIP digest authentication for a UAS (RFC 3261 §22 over RFC 2617 / RFC 7616, with RFC 8760
+//! for SHA-256): challenges, and verification of credentials against stored HA1 values.
+//!
+//! Nonces are stateless — a timestamp and an HMAC of it under a per-process secret — so any
+//! nonce we issued can be checked without a table, and an expired one is answered with
+//! `stale=true` (the client retries with the same password and a fresh nonce). Nonce counts are
+//! remembered (bounded) so a replayed response is refused.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use hmac::{Hmac, Mac};
+use md5::Md5;
+use sha2::{Digest as _, Sha256};
+
+/// A digest algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// MD5 (RFC 2617).
+    Md5,
+    /// SHA-256 (RFC 7616, RFC 8760).
+    Sha256,
+}
+
+impl Algorithm {
+    /// The `algorithm=` token.
+    pub fn token(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Sha256 => "SHA-256",
+        }
+    }
+
+    fn hash(self, data: &str) -> String {
+        match self {
+            Algorithm::Md5 => hex(&Md5::digest(data.as_bytes())),
+            Algorithm::Sha256 => hex(&Sha256::digest(data.as_bytes())),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Why credentials are not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No credentials for our realm: challenge.
+    #[error("no credentials")]
+    Missing,
+    /// The credentials cannot be read.
+    #[error("malformed credentials")]
+    Malformed,
+    /// Not our nonce (or tampered with).
+    #[error("unknown nonce")]
+    BadNonce,
+    /// Our nonce, expired: challenge again with `stale=true`.
+    #[error("stale nonce")]
+    Stale,
+    /// An algorithm or qop we do not offer.
+    #[error("unsupported algorithm or qop")]
+    Unsupported,
+    /// No such user, or the response does not match the password.
+    #[error("wrong credentials")]
+    Wrong,
+    /// A nonce count seen before.
+    #[error("replayed credentials")]
+    Replay,
+}
+
+/// Credentials that checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The digest username.
+    pub username: String,
+    /// The realm.
+    pub realm: String,
+    /// The algorithm used.
+    pub algorithm: Algorithm,
+}
+
+/// Issues and checks digest challenges for one realm or many.
+pub struct Authenticator {
+    secret: [u8; 32],
+    nonce_ttl_secs: u64,
+    seen: HashMap<String, (u32, u64)>,
+    max_seen: usize,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl Authenticator {
+    /// An authenticator with a random `secret` (per process) and nonces valid for
+    /// `nonce_ttl_secs`.
+    pub fn new(secret: [u8; 32], nonce_ttl_secs: u64) -> Authenticator {
+        Authenticator {
+            secret,
+            nonce_ttl_secs,
+            seen: HashMap::new(),
+            max_seen: 100_000,
+        }
+    }
+
+    fn mac(&self, realm: &str, issued: u64) -> String {
+        // HMAC accepts keys of any length: `new_from_slice` cannot fail here.
+        let Ok(mut m) = HmacSha256::new_from_slice(&self.secret) else {
+            return String::new();
+        };
+        m.update(realm.as_bytes());
+        m.update(&issued.to_be_bytes());
+        let tag = m.finalize().into_bytes();
+        hex(tag.get(..16).unwrap_or_default())
+    }
+
+    /// A fresh nonce for `realm` at `now` (Unix seconds).
+    pub fn nonce(&self, realm: &str, now: u64) -> String {
+        format!("{now:x}.{}", self.mac(realm, now))
+    }
+
+    /// The challenge header values (one per algorithm, SHA-256 first as RFC 8760 asks).
+    pub fn challenges(&self, realm: &str, now: u64, stale: bool) -> Vec<String> {
+        let nonce = self.nonce(realm, now);
+        [Algorithm::Sha256, Algorithm::Md5]
+            .iter()
+            .map(|a| {
+                let mut v = format!(
+                    "Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\", opaque=\"{}\"",
+                    a.token(),
+                    &nonce[..nonce.len().min(8)]
+                );
+                if stale {
+                    v.push_str(", stale=true");
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// Check the credentials in `header` (an `Authorization` value) for a request with
+    /// `method` and our `realm`. `ha1` looks up the stored HA1 of a username for an algorithm.
+    pub fn verify(
+        &mut self,
+        header: &str,
+        method: &str,
+        realm: &str,
+        now: u64,
+        ha1: impl FnOnce(&str, Algorithm) -> Option<String>,
+    ) -> Result<Authenticated, AuthError> {
+        let params = parse_credentials(header).ok_or(AuthError::Malformed)?;
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        if get("realm") != Some(realm) {
+            return Err(AuthError::Missing);
+        }
+        let (Some(username), Some(nonce), Some(uri), Some(response)) =
+            (get("username"), get("nonce"), get("uri"), get("response"))
+        else {
+            return Err(AuthError::Malformed);
+        };
+        let algorithm = match get("algorithm") {
+            None => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("MD5") => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("SHA-256") => Algorithm::Sha256,
+            Some(_) => return Err(AuthError::Unsupported),
+        };
+        let issued = self.check_nonce(nonce, realm)?;
+        let qop = get("qop");
+        let expected_for = |ha1: &str| {
+            let ha2 = algorithm.hash(&format!("{method}:{uri}"));
+            match qop {
+                Some(q) if q.eq_ignore_ascii_case("auth") => {
+                    let (nc, cnonce) = (
+                        get("nc").unwrap_or_default(),
+                        get("cnonce").unwrap_or_default(),
+                    );
+                    Some(algorithm.hash(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")))
+                }
+                Some(_) => None,
+                None => Some(algorithm.hash(&format!("{ha1}:{nonce}:{ha2}"))),
+            }
+        };
+        let stored = ha1(username, algorithm).ok_or(AuthError::Wrong)?;
+        let expected = expected_for(&stored).ok_or(AuthError::Unsupported)?;
+        if !constant_time_eq(
+            expected.as_bytes(),
+            response.to_ascii_lowercase().as_bytes(),
+        ) {
+            return Err(AuthError::Wrong);
+        }
+        if now.saturating_sub(issued) > self.nonce_ttl_secs {
+            return Err(AuthError::Stale);
+        }
+        if qop.is_some() {
+            let nc = u32::from_str_radix(get("nc").unwrap_or("0"), 16)
+                .map_err(|_| AuthError::Malformed)?;
+            self.note_count(nonce, nc, issued)?;
+        }
+        Ok(Authenticated {
+            username: username.to_owned(),
+            realm: realm.to_owned(),
+            algorithm,
+        })
+    }
+
+    fn check_nonce(&self, nonce: &str, realm: &str) -> Result<u64, AuthError> {
+        let (ts, mac) = nonce.split_once('.').ok_or(AuthError::BadNonce)?;
+        let issued = u64::from_str_radix(ts, 16).map_err(|_| AuthError::BadNonce)?;
+        if !constant_time_eq(self.mac(realm, issued).as_bytes(), mac.as_bytes()) {
+            return Err(AuthError::BadNonce);
+        }
+        Ok(issued)
+    }
+
+    fn note_count(&mut self, nonce: &str, nc: u32, issued: u64) -> Result<(), AuthError> {
+        if let Some((last, _)) = self.seen.get(nonce)
+            && nc <= *last
+        {
+            return Err(AuthError::Replay);
+        }
+        if self.seen.len() >= self.max_seen {
+            let horizon = issued.saturating_sub(self.nonce_ttl_secs);
+            self.seen.retain(|_, (_, at)| *at >= horizon);
+            if self.seen.len() >= self.max_seen {
+                self.seen.clear();
+            }
+        }
+        self.seen.insert(nonce.to_owned(), (nc, issued));
+        Ok(())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// HA1 = H(username:realm:password), what the pool stores instead of a password.
+pub fn ha1(algorithm: Algorithm, username: &str, realm: &str, password: &str) -> String {
+    algorithm.hash(&format!("{username}:{realm}:{password}"))
+}
+
+/// The response a client computes (for tests and for our own UAC).
+#[allow(clippy::too_many_arguments)]
+pub fn client_response(
+    algorithm: Algorithm,
+    ha1: &str,
+    nonce: &str,
+    nc: u32,
+    cnonce: &str,
+    method: &str,
+    uri: &str,
+) -> String {
+    let ha2 = algorithm.hash(&format!("{method}:{uri}"));
+    algorithm.hash(&format!("{ha1}:{nonce}:{nc:08x}:{cnonce}:auth:{ha2}"))
+}
+
+/// Read `Digest k=v, k="v", …`.
+fn parse_credentials(header: &str) -> Option<Vec<(String, String)>> {
+    let rest = header.trim();
+    let scheme_end = rest.find(char::is_whitespace)?;
+    if !rest.get(..scheme_end)?.eq_ignore_ascii_case("Digest") {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut s = rest.get(scheme_end..)?.trim_start();
+    while !s.is_empty() {
+        let eq = s.find('=')?;
+        let key = s.get(..eq)?.trim().to_owned();
+        s = s.get(eq + 1..)?.trim_start();
+        let value;
+        if let Some(q) = s.strip_prefix('"') {
+            let mut v = String::new();
+            let mut chars = q.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, n)) = chars.next() {
+                            v.push(n);
+                        }
+                    }
+                    '"' => {
+                        end = Some(i);
+                        break;
+                    }
+                    c => v.push(c),
+                }
+            }
+            s = q.get(end? + 1..)?;
+            value = v;
+        } else {
+            let end = s.find(',').unwrap_or(s.len());
+            value = s.get(..end)?.trim().to_owned();
+            s = s.get(end..)?;
+        }
+        out.push((key, value));
+        s = s.trim_start().strip_prefix(',').unwrap_or(s).trim_start();
+        if out.len() > 32 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 2617 §3.5's worked example (MD5, qop=auth).
+    #[test]
+    fn rfc2617_example() {
+        let ha1 = ha1(
+            Algorithm::Md5,
+            "Mufasa",
+            "testrealm@host.com",
+            "Circle Of Life",
+        );
+        let r = client_response(
+            Algorithm::Md5,
+            &ha1,
+            "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            1,
+            "0a4f113b",
+            "GET",
+            "/dir/index.html",
+        );
+        assert_eq!(r, "6629fae49393a05397450978507c4ef1");
+    }
+
+    /// RFC 7616 §3.9.1's example with SHA-256.
+    #[test]
+    fn rfc7616_sha256_example() {
+        let ha1 = ha1(
+            Algorithm::Sha256,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
+        let r = client_response(
+            Algorithm::Sha256,
+            &ha1,
+            "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            1,
+            "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+            "GET",
+            "/dir/index.html",
+        );
+        assert_eq!(
+            r,
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
+        );
+    }
+
+    fn header(
+        user: &str,
+        realm: &str,
+        nonce: &str,
+        alg: Algorithm,
+        response: &str,
+        nc: u32,
+    ) -> String {
+        format!(
+            "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"sip:+14255550100@127.0.0.1\", \
+             response=\"{response}\", algorithm={}, cnonce=\"c0ffee\", nc={nc:08x}, qop=auth",
+            alg.token()
+        )
+    }
+
+    #[test]
+    fn verify_right_wrong_stale_replay() {
+        let mut a = Authenticator::new([7; 32], 300);
+        let realm = "contoso.example";
+        let stored_md5 = ha1(Algorithm::Md5, "alice", realm, "secret");
+        let stored_sha = ha1(Algorithm::Sha256, "alice", realm, "secret");
+        let lookup = |u: &str, alg: Algorithm| {
+            (u == "alice").then(|| {
+                if alg == Algorithm::Md5 {
+                    stored_md5.clone()
+                } else {
+                    stored_sha.clone()
+                }
+            })
+        };
+        let nonce = a.nonce(realm, 1000);
+        for (i, (alg, stored)) in [
+            (Algorithm::Md5, &stored_md5),
+            (Algorithm::Sha256, &stored_sha),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let nonce = a.nonce(realm, 990 + i as u64);
+            let resp = client_response(
+                alg,
+                stored,
+                &nonce,
+                1,
+                "c0ffee",
+                "INVITE",
+                "sip:+14255550100@127.0.0.1",
+            );
+            let ok = a.verify(
+                &header("alice", realm, &nonce, alg, &resp, 1),
+                "INVITE",
+                realm,
+                1010,
+                lookup,
+            );
+            assert_eq!(ok.map(|x| x.algorithm), Ok(alg));
+            // The same nc again is a replay.
+            let again = a.verify(
+                &header("alice", realm, &nonce, alg, &resp, 1),
+                "INVITE",
+                realm,
+                1011,
+                lookup,
+            );
+            assert_eq!(again, Err(AuthError::Replay));
+        }
+        let resp = client_response(
+            Algorithm::Md5,
+            &ha1(Algorithm::Md5, "alice", realm, "guess"),
+            &nonce,
+            2,
+            "c0ffee",
+            "INVITE",
+            "sip:+14255550100@127.0.0.1",
+        );
+        assert_eq!(
+            a.verify(
+                &header("alice", realm, &nonce, Algorithm::Md5, &resp, 2),
+                "INVITE",
+                realm,
+                1010,
+                lookup
+            ),
+            Err(AuthError::Wrong)
+        );
+        assert_eq!(
+            a.verify(
+                &header("mallory", realm, &nonce, Algorithm::Md5, &resp, 3),
+                "INVITE",
+                realm,
+                1010,
+                lookup
+            ),
+            Err(AuthError::Wrong)
+        );
+        // Right password, old nonce: stale (so the client retries silently).
+        let good = client_response(
+            Algorithm::Md5,
+            &stored_md5,
+            &nonce,
+            5,
+            "c0ffee",
+            "INVITE",
+            "sip:+14255550100@127.0.0.1",
+        );
+        assert_eq!(
+            a.verify(
+                &header("alice", realm, &nonce, Algorithm::Md5, &good, 5),
+                "INVITE",
+                realm,
+                2000,
+                lookup
+            ),
+            Err(AuthError::Stale)
+        );
+        // A nonce we never issued, another realm, garbage.
+        assert_eq!(
+            a.verify(
+                &header("alice", realm, "5.deadbeef", Algorithm::Md5, &good, 6),
+                "INVITE",
+                realm,
+                1010,
+                lookup
+            ),
+            Err(AuthError::BadNonce)
+        );
+        assert_eq!(
+            a.verify(
+                &header("alice", "other", &nonce, Algorithm::Md5, &good, 6),
+                "INVITE",
+                realm,
+                1010,
+                lookup
+            ),
+            Err(AuthError::Missing)
+        );
+        assert_eq!(
+            a.verify("Basic YWxpY2U6c2VjcmV0", "INVITE", realm, 1010, lookup),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(
+            a.verify("Digest username=\"alice", "INVITE", realm, 1010, lookup),
+            Err(AuthError::Malformed)
+        );
+    }
+
+    #[test]
+    fn challenges_offer_sha256_first() {
+        let a = Authenticator::new([1; 32], 300);
+        let c = a.challenges("contoso.example", 5, true);
+        assert!(c[0].contains("algorithm=SHA-256") && c[1].contains("algorithm=MD5"));
+        assert!(
+            c.iter()
+                .all(|v| v.contains("stale=true") && v.contains("qop=\"auth\""))
+        );
+    }
+}
