@@ -89,6 +89,8 @@ pub struct Authenticated {
 /// Issues and checks digest challenges for one realm or many.
 pub struct Authenticator {
     secret: [u8; 32],
+    issued: std::sync::atomic::AtomicU64,
+    algorithms: Vec<Algorithm>,
     nonce_ttl_secs: u64,
     seen: HashMap<String, (u32, u64)>,
     max_seen: usize,
@@ -97,37 +99,51 @@ pub struct Authenticator {
 type HmacSha256 = Hmac<Sha256>;
 
 impl Authenticator {
-    /// An authenticator with a random `secret` (per process) and nonces valid for
-    /// `nonce_ttl_secs`.
-    pub fn new(secret: [u8; 32], nonce_ttl_secs: u64) -> Authenticator {
+    /// An authenticator with a random `secret` (per process), nonces valid for
+    /// `nonce_ttl_secs`, offering `algorithms` in that order of preference (one challenge
+    /// each; an empty list offers MD5).
+    pub fn new(secret: [u8; 32], nonce_ttl_secs: u64, algorithms: Vec<Algorithm>) -> Authenticator {
+        let algorithms = if algorithms.is_empty() {
+            vec![Algorithm::Md5]
+        } else {
+            algorithms
+        };
         Authenticator {
             secret,
+            issued: std::sync::atomic::AtomicU64::new(0),
+            algorithms,
             nonce_ttl_secs,
             seen: HashMap::new(),
             max_seen: 100_000,
         }
     }
 
-    fn mac(&self, realm: &str, issued: u64) -> String {
+    fn mac(&self, realm: &str, issued: u64, serial: u64) -> String {
         // HMAC accepts keys of any length: `new_from_slice` cannot fail here.
         let Ok(mut m) = HmacSha256::new_from_slice(&self.secret) else {
             return String::new();
         };
         m.update(realm.as_bytes());
         m.update(&issued.to_be_bytes());
+        m.update(&serial.to_be_bytes());
         let tag = m.finalize().into_bytes();
         hex(tag.get(..16).unwrap_or_default())
     }
 
-    /// A fresh nonce for `realm` at `now` (Unix seconds).
+    /// A fresh nonce for `realm` at `now` (seconds): unique per challenge (a serial number),
+    /// so that two challenges in the same second never share a nonce and its counts.
     pub fn nonce(&self, realm: &str, now: u64) -> String {
-        format!("{now:x}.{}", self.mac(realm, now))
+        let serial = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{now:x}.{serial:x}.{}", self.mac(realm, now, serial))
     }
 
-    /// The challenge header values (one per algorithm, SHA-256 first as RFC 8760 asks).
+    /// The challenge header values, one per offered algorithm in order of preference
+    /// (RFC 8760 §2.4).
     pub fn challenges(&self, realm: &str, now: u64, stale: bool) -> Vec<String> {
         let nonce = self.nonce(realm, now);
-        [Algorithm::Sha256, Algorithm::Md5]
+        self.algorithms
             .iter()
             .map(|a| {
                 let mut v = format!(
@@ -174,6 +190,9 @@ impl Authenticator {
             Some(a) if a.eq_ignore_ascii_case("SHA-256") => Algorithm::Sha256,
             Some(_) => return Err(AuthError::Unsupported),
         };
+        if !self.algorithms.contains(&algorithm) {
+            return Err(AuthError::Unsupported);
+        }
         let issued = self.check_nonce(nonce, realm)?;
         let qop = get("qop");
         let expected_for = |ha1: &str| {
@@ -214,9 +233,15 @@ impl Authenticator {
     }
 
     fn check_nonce(&self, nonce: &str, realm: &str) -> Result<u64, AuthError> {
-        let (ts, mac) = nonce.split_once('.').ok_or(AuthError::BadNonce)?;
+        let mut parts = nonce.split('.');
+        let (Some(ts), Some(serial), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::BadNonce);
+        };
         let issued = u64::from_str_radix(ts, 16).map_err(|_| AuthError::BadNonce)?;
-        if !constant_time_eq(self.mac(realm, issued).as_bytes(), mac.as_bytes()) {
+        let serial = u64::from_str_radix(serial, 16).map_err(|_| AuthError::BadNonce)?;
+        if !constant_time_eq(self.mac(realm, issued, serial).as_bytes(), mac.as_bytes()) {
             return Err(AuthError::BadNonce);
         }
         Ok(issued)
@@ -242,6 +267,25 @@ impl Authenticator {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The username, realm and algorithm named in credentials (before they are checked), so the
+/// caller can fetch the stored HA1 to check them with.
+pub fn credentials_subject(header: &str) -> Option<(String, String, Algorithm)> {
+    let params = parse_credentials(header)?;
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    let algorithm = match get("algorithm") {
+        None => Algorithm::Md5,
+        Some(a) if a.eq_ignore_ascii_case("SHA-256") => Algorithm::Sha256,
+        Some(a) if a.eq_ignore_ascii_case("MD5") => Algorithm::Md5,
+        Some(_) => return None,
+    };
+    Some((get("username")?, get("realm")?, algorithm))
 }
 
 /// HA1 = H(username:realm:password), what the pool stores instead of a password.
@@ -378,7 +422,7 @@ mod tests {
 
     #[test]
     fn verify_right_wrong_stale_replay() {
-        let mut a = Authenticator::new([7; 32], 300);
+        let mut a = Authenticator::new([7; 32], 300, vec![Algorithm::Md5, Algorithm::Sha256]);
         let realm = "contoso.example";
         let stored_md5 = ha1(Algorithm::Md5, "alice", realm, "secret");
         let stored_sha = ha1(Algorithm::Sha256, "alice", realm, "secret");
@@ -508,13 +552,26 @@ mod tests {
     }
 
     #[test]
-    fn challenges_offer_sha256_first() {
-        let a = Authenticator::new([1; 32], 300);
+    fn challenges_in_the_configured_order_and_only_those() {
+        let a = Authenticator::new([1; 32], 300, vec![Algorithm::Sha256, Algorithm::Md5]);
         let c = a.challenges("contoso.example", 5, true);
         assert!(c[0].contains("algorithm=SHA-256") && c[1].contains("algorithm=MD5"));
         assert!(
             c.iter()
                 .all(|v| v.contains("stale=true") && v.contains("qop=\"auth\""))
+        );
+        // Two challenges in the same second still get different nonces.
+        assert_ne!(a.nonce("r", 5), a.nonce("r", 5));
+        let mut md5_only = Authenticator::new([1; 32], 300, vec![Algorithm::Md5]);
+        assert_eq!(md5_only.challenges("r", 5, false).len(), 1);
+        // A SHA-256 answer to an MD5-only server is refused, whatever its value.
+        let nonce = md5_only.nonce("r", 5);
+        let h = format!(
+            "Digest username=\"u\", realm=\"r\", nonce=\"{nonce}\", uri=\"sip:x\", response=\"00\", algorithm=SHA-256, cnonce=\"c\", nc=00000001, qop=auth"
+        );
+        assert_eq!(
+            md5_only.verify(&h, "INVITE", "r", 6, |_, _| Some("x".into())),
+            Err(AuthError::Unsupported)
         );
     }
 }

@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod error;
 pub mod headers;
 pub mod message;
+pub mod stream;
 pub mod transaction;
 
 pub use message::{

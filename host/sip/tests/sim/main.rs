@@ -510,3 +510,28 @@ fn responses_follow_via_received_and_rport() {
         (Some(Some("127.0.0.9")), Some(Some("40001")))
     );
 }
+
+#[test]
+fn debug_sipp_cancel() {
+    let mut ep = Endpoint::new(Config::default());
+    let inv = b"INVITE sip:4255550100@127.0.0.1:15060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5078;branch=z9hG4bK-3735-1-0\r\nFrom: <sip:caller@127.0.0.2:5078>;tag=3735SIPpTag01\r\nTo: <sip:4255550100@127.0.0.1:15060>\r\nCall-ID: 1-3735@127.0.0.2\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    let can = b"CANCEL sip:4255550100@127.0.0.1:15060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5078;branch=z9hG4bK-3735-1-0\r\nFrom: <sip:caller@127.0.0.2:5078>;tag=3735SIPpTag01\r\nTo: <sip:4255550100@127.0.0.1:15060>\r\nCall-ID: 1-3735@127.0.0.2\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContact: <sip:sipp@127.0.0.2:5078;transport=UDP>\r\nContent-Length: 0\r\n\r\n";
+    let flow = Flow {
+        transport: Transport::Udp,
+        local: "127.0.0.1:15060".parse().unwrap(),
+        remote: "127.0.0.2:5078".parse().unwrap(),
+        conn: None,
+    };
+    let now = std::time::Instant::now();
+    ep.handle_bytes(flow, inv, now);
+    ep.handle_bytes(flow, can, now);
+    while let Some(o) = ep.poll_output() {
+        match o {
+            Output::Transmit(t) => eprintln!(
+                "T {}",
+                String::from_utf8_lossy(&t.bytes).lines().next().unwrap()
+            ),
+            Output::Event(e) => eprintln!("E {:?}", std::mem::discriminant(&*e)),
+        }
+    }
+}
