@@ -21,6 +21,8 @@ pub struct Config {
     pub sip: SipConfig,
     /// The admin HTTP API.
     pub admin: AdminConfig,
+    /// Media.
+    pub media: MediaConfig,
     /// Plugin limits.
     pub plugins: PluginConfig,
     /// Logging.
@@ -33,6 +35,18 @@ pub struct Config {
 pub struct SipConfig {
     /// `udp:ADDR` / `tcp:ADDR` (or a bare `ADDR` for both).
     pub listen: Vec<String>,
+    /// Digest algorithms offered to SIP clients, in order of preference (`MD5`, `SHA-256`).
+    pub digest_algorithms: Vec<String>,
+}
+
+/// Media.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MediaConfig {
+    /// Lowest RTP port.
+    pub rtp_port_min: u16,
+    /// Highest RTP port.
+    pub rtp_port_max: u16,
 }
 
 /// The admin API.
@@ -129,6 +143,12 @@ impl Config {
             );
         }
         self.sip_listen()?;
+        if self.digest_algorithms()?.is_empty() {
+            bail!("sip.digest-algorithms must name at least one algorithm");
+        }
+        if self.media.rtp_port_min >= self.media.rtp_port_max || self.media.rtp_port_min < 1024 {
+            bail!("media.rtp-port-min must be at least 1024 and below media.rtp-port-max");
+        }
         if self.plugins.memory_mib == 0 || self.plugins.cpu_ms == 0 || self.plugins.wall_ms == 0 {
             bail!("plugins.memory-mib, cpu-ms and wall-ms must be positive");
         }
@@ -154,6 +174,19 @@ impl Config {
             );
         }
         Ok(out)
+    }
+
+    /// The digest algorithms, parsed.
+    pub fn digest_algorithms(&self) -> anyhow::Result<Vec<plenum_sip::auth::Algorithm>> {
+        self.sip
+            .digest_algorithms
+            .iter()
+            .map(|a| match a.to_ascii_uppercase().as_str() {
+                "MD5" => Ok(plenum_sip::auth::Algorithm::Md5),
+                "SHA-256" => Ok(plenum_sip::auth::Algorithm::Sha256),
+                other => bail!("sip.digest-algorithms: unknown algorithm `{other}` (MD5, SHA-256)"),
+            })
+            .collect()
     }
 
     /// The plugin runtime's limits.

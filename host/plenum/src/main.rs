@@ -14,6 +14,7 @@ mod config;
 
 mod repo;
 mod server;
+mod sip;
 mod try_cmd;
 
 use std::net::SocketAddr;

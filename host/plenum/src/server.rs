@@ -107,8 +107,20 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         "plenum: admin API on http://{admin_addr} (token in {})",
         data_dir.join(TOKEN_FILE).display()
     );
-    for l in cfg.sip_listen()? {
-        tracing::warn!(transport = ?l.transport, addr = %l.addr, "SIP transport configured but not started: this build has no SIP stack yet");
+    let media = (cfg.media.rtp_port_min, cfg.media.rtp_port_max);
+    let bound = crate::sip::start(
+        &cfg.sip_listen()?,
+        media,
+        cfg.digest_algorithms()?,
+        Arc::clone(&services),
+    )
+    .await?;
+    for (transport, addr) in &bound.listening {
+        let t = match transport {
+            crate::config::Transport::Udp => "udp",
+            crate::config::Transport::Tcp => "tcp",
+        };
+        println!("plenum: SIP on {t} {addr}");
     }
     println!("plenum: ready");
     let _ = std::io::stdout().flush();
@@ -223,8 +235,8 @@ fn seed(pool: &Arc<dyn Pool>, registry: &Registry) -> anyhow::Result<DemoCredent
                 b
             };
             registry
-                .deploy(&tenant.id, Some(b.kind), b.bytes, now)
-                .with_context(|| format!("deploying bundled {} for {}", b.name, tenant.id))?;
+                .install_bundled(&tenant.id, b.kind, b.bytes, now)
+                .with_context(|| format!("installing bundled {} for {}", b.name, tenant.id))?;
         }
         let document = if strict {
             plenum_bundled::FABRIKAM_POLICY

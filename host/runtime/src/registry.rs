@@ -255,6 +255,41 @@ impl Registry {
         Ok(report)
     }
 
+    /// Install a plugin the host ships (already checked by the build's own tests and by the
+    /// native-vs-Wasm comparison): stored and activated like an upload, without running its
+    /// canaries again, so that a first start on a loaded machine cannot trip on a deadline.
+    pub fn install_bundled(
+        &self,
+        tenant: &TenantId,
+        kind: PluginKind,
+        bytes: &[u8],
+        now: UnixTime,
+    ) -> Result<Digest, RegistryError> {
+        let plugin = self.runtime.load(bytes)?;
+        if plugin.kind() != kind {
+            return Err(LoadError::KindMismatch {
+                declared: kind,
+                found: plugin.kind(),
+            }
+            .into());
+        }
+        let version = StoredVersion {
+            tenant: tenant.clone(),
+            kind,
+            digest: plugin.digest(),
+            info: plugin.info().clone(),
+            size: plugin.size(),
+            uploaded_at: now,
+        };
+        self.repo
+            .put_version(&version, bytes)
+            .map_err(RegistryError::Repository)?;
+        self.remember(&plugin);
+        let digest = plugin.digest();
+        self.activate_plugin(tenant, plugin)?;
+        Ok(digest)
+    }
+
     fn upload_plugin(
         &self,
         tenant: &TenantId,

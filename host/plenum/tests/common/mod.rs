@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -32,13 +33,32 @@ pub struct Server {
     pub banner: String,
     /// Its data dir.
     pub data_dir: PathBuf,
+    /// Its SIP listening points (`udp`/`tcp`, address).
+    pub sip: Vec<(String, SocketAddr)>,
 }
 
 impl Server {
     /// Start on an ephemeral admin port with `data_dir`, and wait until it is ready.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// Start with extra `serve` arguments. SIP listens on ephemeral ports of 127.0.0.1 over
+    /// UDP and TCP unless the arguments say otherwise.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut args: Vec<&str> = vec!["serve", "--admin-listen", "127.0.0.1:0"];
+        if !extra.contains(&"--sip-listen") {
+            args.extend([
+                "--sip-listen",
+                "udp:127.0.0.1:0",
+                "--sip-listen",
+                "tcp:127.0.0.1:0",
+            ]);
+        }
+        args.extend(extra);
         let mut child = plenum()
-            .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+            .args(&args)
+            .arg("--data-dir")
             .arg(data_dir)
             .env("PLENUM_LOG", "warn")
             .stdout(Stdio::piped())
@@ -56,6 +76,7 @@ impl Server {
         });
         let mut banner = String::new();
         let mut admin_url = None;
+        let mut sip = Vec::new();
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(120))
@@ -64,6 +85,12 @@ impl Server {
             banner.push('\n');
             if let Some(rest) = line.strip_prefix("plenum: admin API on ") {
                 admin_url = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(rest) = line.strip_prefix("plenum: SIP on ") {
+                let mut w = rest.split_whitespace();
+                if let (Some(t), Some(a)) = (w.next(), w.next().and_then(|a| a.parse().ok())) {
+                    sip.push((t.to_owned(), a));
+                }
             }
             if line == "plenum: ready" {
                 break;
@@ -74,6 +101,7 @@ impl Server {
             admin_url: admin_url.expect("admin URL printed"),
             banner,
             data_dir: data_dir.to_owned(),
+            sip,
         }
     }
 
@@ -101,6 +129,104 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+impl Server {
+    /// The SIP address of a transport (`udp` or `tcp`).
+    pub fn sip_addr(&self, transport: &str) -> SocketAddr {
+        self.sip
+            .iter()
+            .find(|(t, _)| t == transport)
+            .map(|(_, a)| *a)
+            .expect("SIP address printed")
+    }
+
+    /// The demo SIP digest password of a user (from the credentials file).
+    pub fn password(&self, user: &str) -> String {
+        let text = std::fs::read_to_string(self.data_dir.join("demo-credentials.txt"))
+            .expect("credentials");
+        text.lines()
+            .find(|l| l.contains(&format!("sip:{user}@")))
+            .and_then(|l| l.split(" / ").nth(3))
+            .expect("user in credentials")
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A free local port (UDP and TCP both free when returned; a race is possible but unlikely).
+pub fn free_port(ip: &str) -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind((ip, 0)).expect("bind");
+        let port = udp.local_addr().expect("addr").port();
+        if std::net::TcpListener::bind((ip, port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// What a SIPp run did.
+pub struct Sipp {
+    /// Its exit status (0: every call succeeded).
+    pub code: i32,
+    /// The messages it sent and received (`-trace_msg`).
+    pub messages: String,
+}
+
+impl Sipp {
+    /// The first lines of the messages, in order.
+    pub fn first_lines(&self) -> Vec<&str> {
+        self.messages
+            .lines()
+            .filter(|l| l.starts_with("SIP/2.0 ") || l.ends_with(" SIP/2.0"))
+            .collect()
+    }
+}
+
+/// Run SIPp once (`-m 1`) against `target`, from `local_ip`, with `args` (a scenario and its
+/// options). SIPp must be installed (tests/run installs it).
+pub fn sipp(target: SocketAddr, local_ip: &str, transport: &str, args: &[&str]) -> Sipp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("messages.log");
+    let port = free_port(local_ip).to_string();
+    let mut cmd = Command::new("sipp");
+    cmd.arg(target.to_string())
+        .args([
+            "-i",
+            local_ip,
+            "-p",
+            &port,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "20s",
+            "-trace_msg",
+            "-message_file",
+        ])
+        .arg(&log)
+        .args(if transport == "tcp" {
+            &["-t", "t1"][..]
+        } else {
+            &[][..]
+        })
+        .args(args)
+        .current_dir(scenario_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let status = cmd
+        .status()
+        .expect("sipp runs (Debian package sip-tester; tests/run installs it)");
+    let messages = std::fs::read_to_string(&log).unwrap_or_default();
+    Sipp {
+        code: status.code().unwrap_or(-1),
+        messages,
+    }
+}
+
+/// `tests/sipp` of the repository.
+pub fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sipp")
 }
 
 /// stdout of a successful run (panics with stderr otherwise).

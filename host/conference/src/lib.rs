@@ -1,0 +1,10 @@
+//! The conference core, sans-IO: plain values fed with messages, work results and `now`, that
+//! emit messages, work for the I/O shell and timers. No sockets, no tokio, no database, no
+//! plugin runtime: facts from the pool and plugin decisions arrive as work results.
+//!
+//! - [`switch`]: the SIP transaction user — who is calling, where the call goes, media
+//!   negotiation, dialogs and their timers.
+//! - [`directory`]: the pool facts the switch keeps at hand (gateways, tenant domains).
+
+pub mod directory;
+pub mod switch;

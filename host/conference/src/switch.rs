@@ -1,0 +1,1005 @@
+//! The switch: the SIP transaction user of the pool, sans-IO. It owns the SIP endpoint and
+//! every call's signalling state, and decides what each request gets:
+//!
+//! - `OPTIONS` (gateways and SIPp use it as a keep-alive): 200 with what we allow;
+//! - a dialog-creating `INVITE`: who is calling (a configured gateway, by source address; or a
+//!   user of a tenant, by SIP digest against the pool — unknown peers get 403), where it goes
+//!   (the called number normalized with the gateway's or the user's location profile, then the
+//!   reverse lookup: an access number, else 404), the media offer answered (488 when it cannot
+//!   be), then 200 and a dialog; `CANCEL` → 487; no ACK → BYE;
+//! - in-dialog requests: BYE, re-INVITE (hold, resume, new address; glare 491, overlap 500),
+//!   UPDATE and session-timer refreshes, INFO, with RFC 4028 timers kept;
+//! - anything else: the error table's answer (405, 481, 501, …).
+//!
+//! Facts that live in the pool — stored digest credentials, numbers, location profiles — and
+//! media ports are [`Work`] the I/O shell does off this core and hands back with
+//! [`Switch::work_done`]. Time comes in as `now`; the switch never reads a clock or a socket.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use plenum_sdp::{LocalMedia, Offer, Session, SrtpPolicy};
+use plenum_sip::auth::{self, Algorithm, AuthError, Authenticator};
+use plenum_sip::compose;
+use plenum_sip::dialog::{Dialog, DialogId, SessionTimer, TimerAction, session_timer_headers};
+use plenum_sip::endpoint::{
+    ClientTxId, Endpoint, Event, Flow, Output, ServerTxId, Transmit, Transport,
+};
+use plenum_sip::error::SipError;
+use plenum_sip::headers::SipHeaders;
+use plenum_sip::message::{HeaderName, Method, Request, Response, Uri};
+use plenum_types::{E164, TenantId};
+
+use crate::directory::Directory;
+
+/// Methods we take, for `Allow`.
+pub const ALLOW: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, SERVICE, SUBSCRIBE, NOTIFY";
+
+/// A call's id inside the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub u64);
+
+/// A piece of work for the I/O shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkId(pub u64);
+
+/// What the shell must find out or do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// The stored HA1 of a digest username in a realm (tenant domain).
+    Ha1 {
+        /// Digest username (the user part of the SIP URI).
+        username: String,
+        /// Realm.
+        realm: String,
+        /// Algorithm.
+        algorithm: Algorithm,
+    },
+    /// Normalize `number` with a location profile of `tenant` (the gateway's, or, when `None`,
+    /// the tenant's default) through the tenant's normalizer, and find who owns the result.
+    Route {
+        /// The caller's tenant.
+        tenant: TenantId,
+        /// The profile.
+        profile: Option<String>,
+        /// The number as dialled.
+        number: String,
+    },
+    /// Reserve a media port for a call.
+    OpenMedia {
+        /// The call.
+        call: CallId,
+    },
+    /// Release a call's media port.
+    CloseMedia {
+        /// The call.
+        call: CallId,
+        /// The port.
+        port: u16,
+    },
+}
+
+/// The answer to a [`Work`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkResult {
+    /// For [`Work::Ha1`].
+    Ha1(Option<String>),
+    /// For [`Work::Route`].
+    Route(Route),
+    /// For [`Work::OpenMedia`]: the port, or none free.
+    Media(Option<u16>),
+    /// For work that answers nothing.
+    Done,
+}
+
+/// Where a called number leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// A dial-in access number of a tenant.
+    AccessNumber {
+        /// Its tenant.
+        tenant: TenantId,
+        /// The number.
+        number: E164,
+    },
+    /// Nothing in the pool.
+    NotFound,
+}
+
+/// What the switch wants done.
+#[derive(Debug)]
+pub enum SwitchOutput {
+    /// Send bytes.
+    Transmit(Transmit),
+    /// Do work and report with [`Switch::work_done`].
+    Work(WorkId, Work),
+    /// Something an operator should know about a call (connected, ended), for logs and tests.
+    Note(CallNote),
+}
+
+/// A call event worth a log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallNote {
+    /// A call was answered.
+    Answered {
+        /// The call.
+        call: CallId,
+        /// The access number it reached.
+        number: String,
+        /// Who called: the gateway's name or the user's URI.
+        caller: String,
+    },
+    /// A call ended.
+    Ended {
+        /// The call.
+        call: CallId,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// Configuration of the switch.
+#[derive(Debug, Clone)]
+pub struct SwitchConfig {
+    /// SIP endpoint settings.
+    pub endpoint: plenum_sip::endpoint::Config,
+    /// Secret for digest nonces (random per process).
+    pub auth_secret: [u8; 32],
+    /// Digest nonce lifetime.
+    pub nonce_ttl: Duration,
+    /// Session interval we ask for when a peer offers none (0: none).
+    pub session_interval: Duration,
+    /// Digest algorithms offered, in order of preference.
+    pub digest_algorithms: Vec<Algorithm>,
+}
+
+impl Default for SwitchConfig {
+    fn default() -> SwitchConfig {
+        SwitchConfig {
+            endpoint: plenum_sip::endpoint::Config::default(),
+            auth_secret: [0; 32],
+            nonce_ttl: Duration::from_secs(300),
+            session_interval: Duration::ZERO,
+            digest_algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caller {
+    Gateway {
+        name: String,
+        tenant: TenantId,
+        profile: String,
+        srtp: bool,
+    },
+    User {
+        uri: String,
+        tenant: TenantId,
+    },
+}
+
+impl Caller {
+    fn label(&self) -> String {
+        match self {
+            Caller::Gateway { name, .. } => format!("gateway {name}"),
+            Caller::User { uri, .. } => uri.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Authenticating,
+    Routing,
+    OpeningMedia,
+    Answered,
+    Confirmed,
+}
+
+struct Call {
+    tx: Option<ServerTxId>,
+    invite: Request,
+    flow: Flow,
+    caller: Option<Caller>,
+    stage: Stage,
+    number: Option<E164>,
+    port: Option<u16>,
+    session: Option<Session>,
+    late_offer: Option<Offer>,
+    dialog: Option<Dialog>,
+    local_tag: String,
+    realm: String,
+    /// Our re-INVITE (session refresh) in flight.
+    refresh: Option<ClientTxId>,
+}
+
+/// The switch.
+pub struct Switch {
+    ep: Endpoint,
+    auth: Authenticator,
+    directory: Directory,
+    config: SwitchConfig,
+    created: Instant,
+    calls: HashMap<CallId, Call>,
+    by_tx: HashMap<ServerTxId, CallId>,
+    by_dialog: HashMap<DialogId, CallId>,
+    by_client_tx: HashMap<ClientTxId, CallId>,
+    work: HashMap<WorkId, CallId>,
+    timers: BinaryHeap<Reverse<(Instant, CallId)>>,
+    out: VecDeque<SwitchOutput>,
+    next: u64,
+}
+
+impl Switch {
+    /// A switch with a directory snapshot.
+    pub fn new(config: SwitchConfig, directory: Directory, now: Instant) -> Switch {
+        Switch {
+            ep: Endpoint::new(config.endpoint.clone()),
+            auth: Authenticator::new(
+                config.auth_secret,
+                config.nonce_ttl.as_secs(),
+                config.digest_algorithms.clone(),
+            ),
+            directory,
+            config,
+            created: now,
+            calls: HashMap::new(),
+            by_tx: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_client_tx: HashMap::new(),
+            work: HashMap::new(),
+            timers: BinaryHeap::new(),
+            out: VecDeque::new(),
+            next: 0,
+        }
+    }
+
+    /// Replace the directory (gateways, tenants) with a fresh snapshot.
+    pub fn set_directory(&mut self, directory: Directory) {
+        self.directory = directory;
+    }
+
+    /// The SIP endpoint's counters.
+    pub fn sip_stats(&self) -> plenum_sip::endpoint::Stats {
+        self.ep.stats()
+    }
+
+    /// Calls the switch holds (pending or established).
+    pub fn calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Bytes arrived on `flow`.
+    pub fn handle_bytes(&mut self, flow: Flow, bytes: &[u8], now: Instant) {
+        self.ep.handle_bytes(flow, bytes, now);
+        self.drain(now);
+    }
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ep.handle_timeout(now);
+        while let Some(Reverse((at, call))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            self.session_timer(call, at, now);
+        }
+        self.drain(now);
+    }
+
+    /// When the switch next wants [`Switch::handle_timeout`].
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let sip = self.ep.poll_timeout();
+        let own = self.timers.peek().map(|Reverse((at, _))| *at);
+        match (sip, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<SwitchOutput> {
+        self.out.pop_front()
+    }
+
+    /// The shell finished a piece of work.
+    pub fn work_done(&mut self, id: WorkId, result: WorkResult, now: Instant) {
+        let Some(call) = self.work.remove(&id) else {
+            return;
+        };
+        match result {
+            WorkResult::Ha1(ha1) => self.authenticated(call, ha1, now),
+            WorkResult::Route(route) => self.routed(call, route, now),
+            WorkResult::Media(port) => self.media_opened(call, port, now),
+            WorkResult::Done => {}
+        }
+        self.drain(now);
+    }
+
+    fn drain(&mut self, now: Instant) {
+        while let Some(o) = self.ep.poll_output() {
+            match o {
+                Output::Transmit(t) => self.out.push_back(SwitchOutput::Transmit(t)),
+                Output::Event(e) => self.event(*e, now),
+            }
+        }
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn srtp_key(&mut self) -> [u8; plenum_sdp::SRTP_KEY_LEN] {
+        let n = self.id();
+        derive_key(&self.config.auth_secret, n)
+    }
+
+    fn request_work(&mut self, call: CallId, work: Work) {
+        let id = WorkId(self.id());
+        self.work.insert(id, call);
+        self.out.push_back(SwitchOutput::Work(id, work));
+    }
+
+    fn event(&mut self, e: Event, now: Instant) {
+        match e {
+            Event::Request { tx, request, flow } => self.request(tx, request, flow, now),
+            Event::Ack { tx, request, .. } => self.ack(tx, &request, now),
+            Event::Cancelled { tx } => self.cancelled(tx, now),
+            Event::NoAck { tx } => {
+                if let Some(call) = self.by_tx.get(&tx).copied() {
+                    self.hang_up(call, "no ACK", now);
+                }
+            }
+            Event::Response { tx, response } => self.response(tx, &response, now),
+            Event::Timeout { tx } => {
+                if let Some(call) = self.by_client_tx.remove(&tx) {
+                    self.hang_up(call, "session refresh timed out", now);
+                }
+            }
+        }
+    }
+
+    fn refuse(&mut self, tx: ServerTxId, request: &Request, error: &SipError, now: Instant) {
+        let tag = self.ep.new_tag();
+        let r = error.response(request, Some(&tag));
+        self.ep.respond(tx, r, now);
+    }
+
+    fn request(&mut self, tx: ServerTxId, request: Request, flow: Flow, now: Instant) {
+        let in_dialog = request.field_to().ok().is_some_and(|t| t.tag().is_some());
+        if in_dialog {
+            self.in_dialog(tx, request, now);
+            return;
+        }
+        match request.method {
+            Method::Options => {
+                let mut ok = compose::response(&request, 200, Some(&self.ep.new_tag()));
+                ok.headers.push(HeaderName::ALLOW, ALLOW);
+                ok.headers
+                    .push(HeaderName::ACCEPT, "application/sdp, application/cccp+xml");
+                ok.headers.push(HeaderName::SUPPORTED, "timer");
+                self.ep.respond(tx, ok, now);
+            }
+            Method::Invite => self.invite(tx, request, flow, now),
+            Method::Service => self.refuse(tx, &request, &SipError::NotImplemented, now),
+            Method::Subscribe => self.refuse(tx, &request, &SipError::NotImplemented, now),
+            Method::Bye | Method::Info | Method::Update | Method::Notify | Method::Prack => {
+                self.refuse(tx, &request, &SipError::NoSuchCall, now)
+            }
+            Method::Message | Method::Register | Method::Publish | Method::Refer => self.refuse(
+                tx,
+                &request,
+                &SipError::MethodNotAllowed { allow: ALLOW },
+                now,
+            ),
+            _ => self.refuse(tx, &request, &SipError::NotImplemented, now),
+        }
+    }
+
+    // ---- a new call ----
+
+    fn invite(&mut self, tx: ServerTxId, invite: Request, flow: Flow, now: Instant) {
+        let unsupported: Vec<String> = invite
+            .option_tags(&HeaderName::REQUIRE)
+            .into_iter()
+            .filter(|t| t != "timer")
+            .collect();
+        if !unsupported.is_empty() {
+            self.refuse(tx, &invite, &SipError::BadExtension { unsupported }, now);
+            return;
+        }
+        if let Err(min) = SessionTimer::negotiate_uas(&invite, now) {
+            self.refuse(tx, &invite, &SipError::IntervalTooSmall { min }, now);
+            return;
+        }
+        let id = CallId(self.id());
+        let local_tag = self.ep.new_tag();
+        let call = Call {
+            tx: Some(tx),
+            invite,
+            flow,
+            caller: None,
+            stage: Stage::Authenticating,
+            number: None,
+            port: None,
+            session: None,
+            late_offer: None,
+            dialog: None,
+            local_tag,
+            realm: String::new(),
+            refresh: None,
+        };
+        self.calls.insert(id, call);
+        self.by_tx.insert(tx, id);
+        self.classify(id, now);
+    }
+
+    /// A gateway by address, else a user who must authenticate.
+    fn classify(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(g) = self.directory.gateway(call.flow.remote) {
+            call.caller = Some(Caller::Gateway {
+                name: g.name.clone(),
+                tenant: g.tenant.clone(),
+                profile: g.profile.clone(),
+                srtp: g.srtp,
+            });
+            self.route(id);
+            return;
+        }
+        let domain = call.invite.field_from().ok().and_then(|f| match &f.uri {
+            Uri::Sip(s) => Some(s.host_port.host.to_string()),
+            Uri::Tel(_) => None,
+        });
+        let Some(tenant) = domain.and_then(|d| self.directory.tenant_by_domain(&d).cloned()) else {
+            // Neither a gateway nor a user of any tenant: an unknown peer.
+            self.fail(id, &SipError::Forbidden, "unknown peer", now);
+            return;
+        };
+        call.realm = tenant.domain.clone();
+        let header = call
+            .invite
+            .headers
+            .get(&HeaderName::AUTHORIZATION)
+            .map(str::to_owned);
+        let subject = header
+            .as_deref()
+            .and_then(auth::credentials_subject)
+            .filter(|(_, r, _)| *r == tenant.domain);
+        match subject {
+            Some((username, realm, algorithm)) => self.request_work(
+                id,
+                Work::Ha1 {
+                    username,
+                    realm,
+                    algorithm,
+                },
+            ),
+            None => {
+                let challenges = self.auth.challenges(&tenant.domain, self.secs(now), false);
+                self.fail(
+                    id,
+                    &SipError::AuthRequired {
+                        proxy: false,
+                        challenges,
+                    },
+                    "challenged",
+                    now,
+                );
+            }
+        }
+    }
+
+    fn secs(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.created).as_secs() + 1
+    }
+
+    fn authenticated(&mut self, id: CallId, ha1: Option<String>, now: Instant) {
+        let secs = self.secs(now);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let header = call
+            .invite
+            .headers
+            .get(&HeaderName::AUTHORIZATION)
+            .unwrap_or_default()
+            .to_owned();
+        let method = call.invite.method.to_string();
+        let realm = call.realm.clone();
+        match self.auth.verify(&header, &method, &realm, secs, |_, _| ha1) {
+            Ok(who) => {
+                let Some(tenant) = self
+                    .directory
+                    .tenant_by_domain(&realm)
+                    .map(|t| t.id.clone())
+                else {
+                    self.fail(id, &SipError::Forbidden, "tenant vanished", now);
+                    return;
+                };
+                call.caller = Some(Caller::User {
+                    uri: format!("sip:{}@{}", who.username, who.realm),
+                    tenant,
+                });
+                self.route(id);
+            }
+            Err(AuthError::Stale) => {
+                let challenges = self.auth.challenges(&realm, secs, true);
+                self.fail(
+                    id,
+                    &SipError::AuthRequired {
+                        proxy: false,
+                        challenges,
+                    },
+                    "stale nonce",
+                    now,
+                );
+            }
+            Err(_) => self.fail(id, &SipError::Forbidden, "authentication failed", now),
+        }
+    }
+
+    fn route(&mut self, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.stage = Stage::Routing;
+        let number = call.invite.uri.user().unwrap_or_default();
+        let work = match call.caller.clone() {
+            Some(Caller::Gateway {
+                tenant, profile, ..
+            }) => Work::Route {
+                tenant,
+                profile: Some(profile),
+                number,
+            },
+            Some(Caller::User { tenant, .. }) => Work::Route {
+                tenant,
+                profile: None,
+                number,
+            },
+            None => return,
+        };
+        self.request_work(id, work);
+    }
+
+    fn routed(&mut self, id: CallId, route: Route, now: Instant) {
+        match route {
+            Route::NotFound => self.fail(id, &SipError::NotFound, "no such number", now),
+            Route::AccessNumber { number, .. } => {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.number = Some(number);
+                    call.stage = Stage::OpeningMedia;
+                }
+                self.request_work(id, Work::OpenMedia { call: id });
+            }
+        }
+    }
+
+    fn media_opened(&mut self, id: CallId, port: Option<u16>, now: Instant) {
+        let Some(port) = port else {
+            self.fail(
+                id,
+                &SipError::Overloaded { retry_after: 10 },
+                "no media port",
+                now,
+            );
+            return;
+        };
+        let key = self.srtp_key();
+        let Some(call) = self.calls.get_mut(&id) else {
+            // The call ended while the port was being opened.
+            self.out.push_back(SwitchOutput::Work(
+                WorkId(0),
+                Work::CloseMedia { call: id, port },
+            ));
+            return;
+        };
+        call.port = Some(port);
+        let srtp = match &call.caller {
+            Some(Caller::Gateway { srtp: true, .. }) => SrtpPolicy::Required,
+            Some(Caller::Gateway { srtp: false, .. }) => SrtpPolicy::Off,
+            _ => SrtpPolicy::Optional,
+        };
+        let mut local = LocalMedia::new(media_ip(call.flow), port, id.0 ^ 0x5eed_0000);
+        local.srtp = srtp;
+        let mut session = Session::new(local);
+        let mut keys = move || key;
+        let (body, late) = if call.invite.body.is_empty() {
+            let offer = session.offer(plenum_sdp::Direction::SendRecv, &mut keys);
+            (offer.sdp().to_owned(), Some(offer))
+        } else {
+            match session.answer(&call.invite.body, &mut keys) {
+                Ok(a) => (a.sdp, None),
+                Err(rejection) => {
+                    let w = rejection.warning();
+                    let warning = format!("{} plenum \"{}\"", w.code, w.text);
+                    self.fail(
+                        id,
+                        &SipError::NotAcceptable { warning },
+                        "media refused",
+                        now,
+                    );
+                    return;
+                }
+            }
+        };
+        self.answer(id, session, body, late, now);
+    }
+
+    fn answer(
+        &mut self,
+        id: CallId,
+        session: Session,
+        body: String,
+        late: Option<Offer>,
+        now: Instant,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(tx) = call.tx else { return };
+        let contact = contact_uri(call.flow);
+        let mut ok = compose::response(&call.invite, 200, Some(&call.local_tag));
+        ok.headers
+            .push(HeaderName::CONTACT, format!("<{contact}>;isfocus"));
+        ok.headers.push(HeaderName::ALLOW, ALLOW);
+        ok.headers.push(HeaderName::SUPPORTED, "timer");
+        ok.headers.push(HeaderName::CONTENT_TYPE, "application/sdp");
+        ok.body = Bytes::from(body);
+        let Ok(mut dialog) = Dialog::uas(&call.invite, &call.local_tag, &contact, call.flow) else {
+            self.fail(
+                id,
+                &SipError::Malformed(plenum_sip::ParseError::Header("From")),
+                "bad dialog",
+                now,
+            );
+            return;
+        };
+        if let Ok(Some(timer)) = SessionTimer::negotiate_uas(&call.invite, now) {
+            session_timer_headers(&call.invite, &timer, &mut ok);
+            dialog.session_timer = Some(timer);
+            self.timers.push(Reverse((timer.deadline(), id)));
+        }
+        self.by_dialog.insert(dialog.id.clone(), id);
+        call.dialog = Some(dialog);
+        call.session = Some(session);
+        call.late_offer = late;
+        call.stage = Stage::Answered;
+        let note = CallNote::Answered {
+            call: id,
+            number: call.number.as_ref().map(E164::redacted).unwrap_or_default(),
+            caller: call.caller.as_ref().map(Caller::label).unwrap_or_default(),
+        };
+        self.ep.respond(tx, ok, now);
+        self.out.push_back(SwitchOutput::Note(note));
+    }
+
+    /// Refuse a pending call and forget it.
+    fn fail(&mut self, id: CallId, error: &SipError, reason: &'static str, now: Instant) {
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        if let Some(tx) = call.tx {
+            self.by_tx.remove(&tx);
+            let r = error.response(&call.invite, Some(&call.local_tag));
+            self.ep.respond(tx, r, now);
+        }
+        if let Some(port) = call.port {
+            self.out.push_back(SwitchOutput::Work(
+                WorkId(0),
+                Work::CloseMedia { call: id, port },
+            ));
+        }
+        tracing::debug!(call = id.0, status = error.status(), reason, "call refused");
+    }
+
+    fn cancelled(&mut self, tx: ServerTxId, now: Instant) {
+        let Some(id) = self.by_tx.get(&tx).copied() else {
+            if let Some(invite) = self.ep.invite_request(tx).cloned() {
+                let r = compose::response(&invite, 487, Some(&self.ep.new_tag()));
+                self.ep.respond(tx, r, now);
+            }
+            return;
+        };
+        let pending = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.stage < Stage::Answered);
+        if pending {
+            let Some(call) = self.calls.get(&id) else {
+                return;
+            };
+            let r = compose::response(&call.invite, 487, Some(&call.local_tag));
+            self.ep.respond(tx, r, now);
+            self.forget(id, "cancelled");
+        }
+    }
+
+    fn ack(&mut self, tx: Option<ServerTxId>, ack: &Request, now: Instant) {
+        let id = tx.and_then(|t| self.by_tx.get(&t).copied()).or_else(|| {
+            DialogId::of_request(ack)
+                .ok()
+                .and_then(|d| self.by_dialog.get(&d).copied())
+        });
+        let Some(id) = id else { return };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.stage != Stage::Answered {
+            return;
+        }
+        call.stage = Stage::Confirmed;
+        if let Some(t) = call.tx.take() {
+            self.by_tx.remove(&t);
+        }
+        if let (Some(offer), Some(session)) = (call.late_offer.take(), call.session.as_mut())
+            && session.accept(&offer, &ack.body).is_err()
+        {
+            self.hang_up(id, "late-offer answer refused", now);
+        }
+    }
+
+    // ---- established calls ----
+
+    fn in_dialog(&mut self, tx: ServerTxId, request: Request, now: Instant) {
+        let id = DialogId::of_request(&request)
+            .ok()
+            .and_then(|d| self.by_dialog.get(&d).copied());
+        let Some(id) = id else {
+            self.refuse(tx, &request, &SipError::NoSuchCall, now);
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        if let Err(e) = dialog.on_request(&request) {
+            self.refuse(tx, &request, &SipError::from(e), now);
+            return;
+        }
+        match request.method {
+            Method::Bye => {
+                let ok = compose::response(&request, 200, None);
+                self.ep.respond(tx, ok, now);
+                self.forget(id, "hung up by the peer");
+            }
+            Method::Invite => self.reinvite(id, tx, &request, now),
+            Method::Update => {
+                dialog.session_refreshed(now);
+                self.rearm(id);
+                let ok = compose::response(&request, 200, None);
+                self.ep.respond(tx, ok, now);
+            }
+            Method::Info | Method::Options | Method::Notify => {
+                let ok = compose::response(&request, 200, None);
+                self.ep.respond(tx, ok, now);
+            }
+            _ => self.refuse(
+                tx,
+                &request,
+                &SipError::MethodNotAllowed { allow: ALLOW },
+                now,
+            ),
+        }
+    }
+
+    fn reinvite(&mut self, id: CallId, tx: ServerTxId, request: &Request, now: Instant) {
+        let key = self.srtp_key();
+        let mut keys = move || key;
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let (Some(dialog), Some(session)) = (call.dialog.as_mut(), call.session.as_mut()) else {
+            return;
+        };
+        dialog.refresh_target(request);
+        let result = if request.body.is_empty() {
+            // An offerless re-INVITE: we offer (our current direction) and read the answer in
+            // the ACK. Keep it simple: repeat our last description.
+            Ok(session
+                .offer(plenum_sdp::Direction::SendRecv, &mut keys)
+                .sdp()
+                .to_owned())
+        } else {
+            session.answer(&request.body, &mut keys).map(|a| a.sdp)
+        };
+        dialog.answered_reinvite();
+        dialog.session_refreshed(now);
+        match result {
+            Ok(sdp) => {
+                let mut ok = compose::response(request, 200, None);
+                ok.headers.push(
+                    HeaderName::CONTACT,
+                    format!("<{}>;isfocus", dialog.contact()),
+                );
+                if let Some(t) = &dialog.session_timer {
+                    ok.headers.push(HeaderName::SESSION_EXPIRES, t.header());
+                }
+                ok.headers.push(HeaderName::CONTENT_TYPE, "application/sdp");
+                ok.body = Bytes::from(sdp);
+                self.ep.respond(tx, ok, now);
+                self.rearm(id);
+            }
+            Err(rejection) => {
+                let w = rejection.warning();
+                let warning = format!("{} plenum \"{}\"", w.code, w.text);
+                self.refuse(tx, request, &SipError::NotAcceptable { warning }, now);
+            }
+        }
+    }
+
+    fn rearm(&mut self, id: CallId) {
+        if let Some(t) = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.dialog.as_ref())
+            .and_then(|d| d.session_timer)
+        {
+            self.timers.push(Reverse((t.deadline(), id)));
+        }
+    }
+
+    fn session_timer(&mut self, id: CallId, at: Instant, now: Instant) {
+        let key = self.srtp_key();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let Some(timer) = dialog.session_timer else {
+            return;
+        };
+        if timer.deadline() != at {
+            return; // refreshed since this entry was queued
+        }
+        match timer.poll(now) {
+            Some(TimerAction::Expire) => self.hang_up(id, "session timer expired", now),
+            Some(TimerAction::Refresh) => {
+                let Some(session) = call.session.as_mut() else {
+                    return;
+                };
+                let mut keys = move || key;
+                let offer = session.offer(plenum_sdp::Direction::SendRecv, &mut keys);
+                let req = dialog.request(
+                    Method::Invite,
+                    Some(("application/sdp", Bytes::from(offer.sdp().to_owned()))),
+                );
+                let mut req = req;
+                req.headers
+                    .push(HeaderName::SESSION_EXPIRES, timer.header());
+                call.late_offer = Some(offer);
+                let flow = dialog.flow;
+                let ctx = self.ep.send_request(req, flow, now);
+                call.refresh = Some(ctx);
+                self.by_client_tx.insert(ctx, id);
+            }
+            None => self.rearm(id),
+        }
+    }
+
+    fn response(&mut self, tx: ClientTxId, response: &Response, now: Instant) {
+        let Some(id) = self.by_client_tx.get(&tx).copied() else {
+            return;
+        };
+        if response.code < 200 {
+            return;
+        }
+        self.by_client_tx.remove(&tx);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.refresh != Some(tx) {
+            return;
+        }
+        call.refresh = None;
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        dialog.reinvite_done();
+        if (200..300).contains(&response.code) {
+            let cseq = response.cseq().map(|c| c.number).unwrap_or_default();
+            let ack = dialog.ack(cseq);
+            dialog.session_refreshed(now);
+            let flow = dialog.flow;
+            if let (Some(offer), Some(session)) = (call.late_offer.take(), call.session.as_mut()) {
+                let _ = session.accept(&offer, &response.body);
+            }
+            self.ep.send_request(ack, flow, now);
+            self.rearm(id);
+        } else if response.code == 491 {
+            // Glare on our refresh: try again after a moment (§14.1: 2.1–4 s for the owner).
+            self.timers
+                .push(Reverse((now + Duration::from_secs(3), id)));
+        } else {
+            self.hang_up(id, "session refresh refused", now);
+        }
+    }
+
+    /// End an established call from our side (BYE) and forget it.
+    fn hang_up(&mut self, id: CallId, reason: &'static str, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(dialog) = call.dialog.as_mut() {
+            let bye = dialog.request(Method::Bye, None);
+            let flow = dialog.flow;
+            self.ep.send_request(bye, flow, now);
+        }
+        self.forget(id, reason);
+    }
+
+    fn forget(&mut self, id: CallId, reason: &'static str) {
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        if let Some(tx) = call.tx {
+            self.by_tx.remove(&tx);
+        }
+        if let Some(d) = &call.dialog {
+            self.by_dialog.remove(&d.id);
+        }
+        if let Some(port) = call.port {
+            self.out.push_back(SwitchOutput::Work(
+                WorkId(0),
+                Work::CloseMedia { call: id, port },
+            ));
+        }
+        self.work.retain(|_, c| *c != id);
+        self.out
+            .push_back(SwitchOutput::Note(CallNote::Ended { call: id, reason }));
+    }
+}
+
+/// Our Contact URI on a flow.
+fn contact_uri(flow: Flow) -> String {
+    let transport = match flow.transport {
+        Transport::Udp => "",
+        Transport::Tcp => ";transport=tcp",
+    };
+    format!("sip:plenum@{}{transport}", flow.local)
+}
+
+/// The address media is offered on: the one the call's signalling arrived at.
+fn media_ip(flow: Flow) -> IpAddr {
+    flow.local.ip()
+}
+
+/// An SRTP master key and salt: derived from the process secret and a counter with SHA-256,
+/// so that it is unpredictable without the secret (which comes from the OS random source) while
+/// the core stays free of I/O.
+fn derive_key(secret: &[u8; 32], counter: u64) -> [u8; plenum_sdp::SRTP_KEY_LEN] {
+    use sha2::{Digest, Sha256};
+    let a = Sha256::new()
+        .chain_update(secret)
+        .chain_update(b"srtp-a")
+        .chain_update(counter.to_be_bytes())
+        .finalize();
+    let b = Sha256::new()
+        .chain_update(secret)
+        .chain_update(b"srtp-b")
+        .chain_update(counter.to_be_bytes())
+        .finalize();
+    let mut out = [0u8; plenum_sdp::SRTP_KEY_LEN];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = if i < 16 {
+            a.get(i).copied().unwrap_or(0)
+        } else {
+            b.get(i - 16).copied().unwrap_or(0)
+        };
+    }
+    out
+}

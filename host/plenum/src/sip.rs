@@ -1,0 +1,498 @@
+//! The SIP I/O shell: sockets and a single task that owns the switch.
+//!
+//! - One task per UDP socket reads datagrams; one task per TCP connection reads and frames the
+//!   stream ([`StreamDecoder`]); both hand messages to the core over one bounded channel (a full
+//!   channel drops UDP datagrams — the peer retransmits — and is counted).
+//! - The core task owns the [`Switch`] (and so every transaction and dialog): it feeds it
+//!   messages, work results and time, and carries out what it asks: bytes to send, and work
+//!   (pool lookups, plugin calls) run on the blocking pool with the result fed back.
+//! - Media ports are reserved here (a bound UDP socket per call) until the media engine lands.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use plenum_conference::directory::{Directory, Gateway, TenantEntry};
+use plenum_conference::switch::{
+    Route, Switch, SwitchConfig, SwitchOutput, Work, WorkId, WorkResult,
+};
+use plenum_plugin_api::normalizer::{NormalizeOutcome, NormalizeRequest, NumberKind};
+use plenum_sip::auth::Algorithm;
+use plenum_sip::endpoint::{Flow, Transport};
+use plenum_sip::stream::{Frame, StreamDecoder};
+use plenum_storage::DigestAlgorithm;
+use plenum_types::{E164, TenantId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::config::{SipListen, Transport as ConfigTransport};
+use crate::server::Services;
+
+/// What the socket tasks hand the core.
+enum Inbound {
+    Message {
+        flow: Flow,
+        bytes: Bytes,
+    },
+    Opened {
+        conn: u64,
+        remote: SocketAddr,
+        tx: mpsc::Sender<Bytes>,
+    },
+    Closed {
+        conn: u64,
+    },
+}
+
+/// Counters of the shell.
+#[derive(Default)]
+pub struct ShellStats {
+    /// Datagrams dropped because the core was behind.
+    pub dropped: AtomicU64,
+}
+
+/// What `start` bound.
+pub struct Bound {
+    /// Every listening point, with its real port.
+    pub listening: Vec<(ConfigTransport, SocketAddr)>,
+}
+
+/// Bind every listening point and start the tasks.
+pub async fn start(
+    listen: &[SipListen],
+    media_ports: (u16, u16),
+    digest: Vec<plenum_sip::auth::Algorithm>,
+    services: Arc<Services>,
+) -> anyhow::Result<Bound> {
+    let (in_tx, in_rx) = mpsc::channel::<Inbound>(8192);
+    let stats = Arc::new(ShellStats::default());
+    let mut udp = HashMap::new();
+    let mut listening = Vec::new();
+    let conn_ids = Arc::new(AtomicU64::new(1));
+    for l in listen {
+        match l.transport {
+            ConfigTransport::Udp => {
+                let sock = Arc::new(
+                    UdpSocket::bind(l.addr)
+                        .await
+                        .with_context(|| format!("binding SIP udp {}", l.addr))?,
+                );
+                let local = sock.local_addr()?;
+                listening.push((ConfigTransport::Udp, local));
+                udp.insert(local, Arc::clone(&sock));
+                tokio::spawn(udp_reader(sock, local, in_tx.clone(), Arc::clone(&stats)));
+            }
+            ConfigTransport::Tcp => {
+                let listener = TcpListener::bind(l.addr)
+                    .await
+                    .with_context(|| format!("binding SIP tcp {}", l.addr))?;
+                let local = listener.local_addr()?;
+                listening.push((ConfigTransport::Tcp, local));
+                tokio::spawn(tcp_acceptor(
+                    listener,
+                    local,
+                    in_tx.clone(),
+                    Arc::clone(&conn_ids),
+                ));
+            }
+        }
+    }
+    let directory = tokio::task::spawn_blocking({
+        let s = Arc::clone(&services);
+        move || load_directory(&s)
+    })
+    .await??;
+    let config = SwitchConfig {
+        endpoint: plenum_sip::endpoint::Config {
+            instance: rand::random(),
+            ..Default::default()
+        },
+        auth_secret: rand::random(),
+        digest_algorithms: digest,
+        ..Default::default()
+    };
+    let core = Core {
+        switch: Switch::new(config, directory, Instant::now()),
+        udp,
+        conns: HashMap::new(),
+        services,
+        media: MediaPorts::new(media_ports),
+        in_tx,
+        conn_ids,
+    };
+    tokio::spawn(core.run(in_rx));
+    Ok(Bound { listening })
+}
+
+fn load_directory(s: &Services) -> anyhow::Result<Directory> {
+    let pool = s.pool();
+    let gateways = pool
+        .gateways()?
+        .into_iter()
+        .map(|g| Gateway {
+            name: g.name,
+            tenant: g.tenant,
+            ip: g.address.ip,
+            port: g.address.port,
+            profile: g.location_profile,
+            srtp: g.srtp,
+        })
+        .collect();
+    let tenants = pool
+        .tenants()?
+        .into_iter()
+        .map(|t| TenantEntry {
+            id: t.id,
+            domain: t.sip_domain,
+        })
+        .collect();
+    Ok(Directory { gateways, tenants })
+}
+
+async fn udp_reader(
+    sock: Arc<UdpSocket>,
+    local: SocketAddr,
+    tx: mpsc::Sender<Inbound>,
+    stats: Arc<ShellStats>,
+) {
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let (n, remote) = match sock.recv_from(&mut buf).await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(error = %e, "udp receive error");
+                continue;
+            }
+        };
+        let flow = Flow {
+            transport: Transport::Udp,
+            local,
+            remote,
+            conn: None,
+        };
+        let bytes = Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
+        if tx.try_send(Inbound::Message { flow, bytes }).is_err() {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn tcp_acceptor(
+    listener: TcpListener,
+    local: SocketAddr,
+    tx: mpsc::Sender<Inbound>,
+    ids: Arc<AtomicU64>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, remote)) => {
+                let conn = ids.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(tcp_connection(
+                    stream,
+                    local,
+                    remote,
+                    conn,
+                    tx.clone(),
+                    None,
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "tcp accept error");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Read and frame one TCP connection; write what the core sends it.
+async fn tcp_connection(
+    stream: TcpStream,
+    local: SocketAddr,
+    remote: SocketAddr,
+    conn: u64,
+    tx: mpsc::Sender<Inbound>,
+    first: Option<Bytes>,
+) {
+    let (mut rd, mut wr) = stream.into_split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(256);
+    if let Some(b) = first {
+        let _ = out_tx.try_send(b);
+    }
+    if tx
+        .send(Inbound::Opened {
+            conn,
+            remote,
+            tx: out_tx,
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        while let Some(bytes) = out_rx.recv().await {
+            if wr.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut decoder = StreamDecoder::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let flow = Flow {
+        transport: Transport::Tcp,
+        local,
+        remote,
+        conn: Some(conn),
+    };
+    'read: loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        decoder.push(buf.get(..n).unwrap_or_default());
+        loop {
+            match decoder.next_frame() {
+                Ok(Some(Frame::Message(bytes))) => {
+                    if tx.send(Inbound::Message { flow, bytes }).await.is_err() {
+                        break 'read;
+                    }
+                }
+                Ok(Some(Frame::Ping)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(%remote, error = %e, "closing a SIP connection that broke framing");
+                    break 'read;
+                }
+            }
+        }
+    }
+    writer.abort();
+    let _ = tx.send(Inbound::Closed { conn }).await;
+}
+
+struct TcpConn {
+    remote: SocketAddr,
+    tx: mpsc::Sender<Bytes>,
+}
+
+struct Core {
+    switch: Switch,
+    udp: HashMap<SocketAddr, Arc<UdpSocket>>,
+    conns: HashMap<u64, TcpConn>,
+    services: Arc<Services>,
+    media: MediaPorts,
+    in_tx: mpsc::Sender<Inbound>,
+    conn_ids: Arc<AtomicU64>,
+}
+
+impl Core {
+    async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>) {
+        let (work_tx, mut work_rx) = mpsc::channel::<(WorkId, WorkResult)>(8192);
+        loop {
+            let deadline = self.switch.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(Inbound::Message { flow, bytes }) => self.switch.handle_bytes(flow, &bytes, Instant::now()),
+                    Some(Inbound::Opened { conn, remote, tx }) => { self.conns.insert(conn, TcpConn { remote, tx }); }
+                    Some(Inbound::Closed { conn }) => { self.conns.remove(&conn); }
+                    None => return,
+                },
+                done = work_rx.recv() => if let Some((id, result)) = done {
+                    self.switch.work_done(id, result, Instant::now());
+                },
+                () = sleep => self.switch.handle_timeout(Instant::now()),
+            }
+            self.flush(&work_tx);
+        }
+    }
+
+    fn flush(&mut self, work_tx: &mpsc::Sender<(WorkId, WorkResult)>) {
+        while let Some(out) = self.switch.poll_output() {
+            match out {
+                SwitchOutput::Transmit(t) => self.send(t.flow, t.bytes),
+                SwitchOutput::Work(id, work) => self.work(id, work, work_tx),
+                SwitchOutput::Note(note) => tracing::info!(?note, "call"),
+            }
+        }
+    }
+
+    fn send(&mut self, flow: Flow, bytes: Bytes) {
+        match flow.transport {
+            Transport::Udp => match self.udp.get(&flow.local) {
+                Some(sock) => {
+                    if let Err(e) = sock.try_send_to(&bytes, flow.remote) {
+                        tracing::debug!(remote = %flow.remote, error = %e, "udp send failed");
+                    }
+                }
+                None => tracing::warn!(local = %flow.local, "no UDP socket for a flow"),
+            },
+            Transport::Tcp => {
+                let conn = flow
+                    .conn
+                    .filter(|c| self.conns.contains_key(c))
+                    .or_else(|| {
+                        self.conns
+                            .iter()
+                            .find(|(_, c)| c.remote == flow.remote)
+                            .map(|(id, _)| *id)
+                    });
+                match conn.and_then(|c| self.conns.get(&c)) {
+                    Some(c) => {
+                        if c.tx.try_send(bytes).is_err() {
+                            tracing::debug!(remote = %flow.remote, "tcp connection backlog full; message dropped");
+                        }
+                    }
+                    None => self.connect_and_send(flow, bytes),
+                }
+            }
+        }
+    }
+
+    /// The peer's connection is gone: open one to it (RFC 3261 §18.2.2) and send.
+    fn connect_and_send(&mut self, flow: Flow, bytes: Bytes) {
+        let tx = self.in_tx.clone();
+        let conn = self.conn_ids.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            let Ok(stream) = TcpStream::connect(flow.remote).await else {
+                return;
+            };
+            let local = stream.local_addr().unwrap_or(flow.local);
+            tcp_connection(stream, local, flow.remote, conn, tx, Some(bytes)).await;
+        });
+    }
+
+    fn work(&mut self, id: WorkId, work: Work, work_tx: &mpsc::Sender<(WorkId, WorkResult)>) {
+        match work {
+            Work::OpenMedia { .. } => {
+                let port = self.media.open(self.media_ip());
+                let _ = work_tx.try_send((id, WorkResult::Media(port)));
+            }
+            Work::CloseMedia { port, .. } => self.media.close(port),
+            other => {
+                let services = Arc::clone(&self.services);
+                let tx = work_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = run_work(&services, other);
+                    let _ = tx.blocking_send((id, result));
+                });
+            }
+        }
+    }
+
+    fn media_ip(&self) -> IpAddr {
+        self.udp
+            .keys()
+            .next()
+            .map_or(IpAddr::from([127, 0, 0, 1]), SocketAddr::ip)
+    }
+}
+
+/// Work that needs the pool or the plugins (blocking).
+fn run_work(s: &Services, work: Work) -> WorkResult {
+    match work {
+        Work::Ha1 {
+            username,
+            realm,
+            algorithm,
+        } => {
+            let alg = match algorithm {
+                Algorithm::Md5 => DigestAlgorithm::Md5,
+                Algorithm::Sha256 => DigestAlgorithm::Sha256,
+            };
+            let uri = format!("sip:{username}@{realm}");
+            WorkResult::Ha1(s.pool().digest_ha1(&uri, alg).ok().flatten())
+        }
+        Work::Route {
+            tenant,
+            profile,
+            number,
+        } => WorkResult::Route(route(s, &tenant, profile, &number)),
+        Work::OpenMedia { .. } | Work::CloseMedia { .. } => WorkResult::Done,
+    }
+}
+
+/// Normalize with the tenant's profile, then the reverse lookup.
+fn route(s: &Services, tenant: &TenantId, profile: Option<String>, number: &str) -> Route {
+    let Ok(Some(t)) = s.pool().tenant(tenant) else {
+        return Route::NotFound;
+    };
+    let Some(name) = profile.or(t.default_profile.clone()) else {
+        return Route::NotFound;
+    };
+    let Ok(Some(p)) = s.pool().profile(tenant, &name) else {
+        return Route::NotFound;
+    };
+    let request = NormalizeRequest {
+        tenant: plenum_plugin_api::types::Tenant::new(tenant.as_str(), &t.sip_domain),
+        profile: crate::server::location_profile(&p),
+        number: number.to_owned(),
+        kind: NumberKind::Called,
+    };
+    let NormalizeOutcome::E164(e164) = s.plugins().normalize(tenant, &request).value else {
+        return Route::NotFound;
+    };
+    let Ok(e164) = E164::new(&e164) else {
+        return Route::NotFound;
+    };
+    match s.pool().access_number(&e164) {
+        Ok(Some(a)) => Route::AccessNumber {
+            tenant: a.tenant,
+            number: a.number,
+        },
+        _ => Route::NotFound,
+    }
+}
+
+/// Media ports reserved per call: a bound UDP socket holds each one.
+struct MediaPorts {
+    range: (u16, u16),
+    next: u16,
+    held: HashMap<u16, std::net::UdpSocket>,
+}
+
+impl MediaPorts {
+    fn new(range: (u16, u16)) -> MediaPorts {
+        MediaPorts {
+            range,
+            next: range.0,
+            held: HashMap::new(),
+        }
+    }
+
+    /// An even port (RTP; RTCP is the next one) that binds, or none.
+    fn open(&mut self, ip: IpAddr) -> Option<u16> {
+        let (lo, hi) = self.range;
+        let span = u32::from(hi.saturating_sub(lo)) + 1;
+        for _ in 0..span / 2 + 1 {
+            let port = self.next & !1;
+            self.next = if self.next.saturating_add(2) > hi {
+                lo
+            } else {
+                self.next + 2
+            };
+            if port < lo || self.held.contains_key(&port) {
+                continue;
+            }
+            if let Ok(sock) = std::net::UdpSocket::bind((ip, port)) {
+                self.held.insert(port, sock);
+                return Some(port);
+            }
+        }
+        None
+    }
+
+    fn close(&mut self, port: u16) {
+        self.held.remove(&port);
+    }
+}
