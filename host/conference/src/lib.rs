@@ -4,7 +4,9 @@
 //!
 //! - [`switch`]: the SIP transaction user — who is calling, where the call goes, media
 //!   negotiation, dialogs and their timers.
+//! - [`focus_factory`]: the C3P Focus Factory service (meeting scheduling over SERVICE).
 //! - [`directory`]: the pool facts the switch keeps at hand (gateways, tenant domains).
 
 pub mod directory;
+pub mod focus_factory;
 pub mod switch;

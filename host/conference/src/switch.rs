@@ -9,6 +9,11 @@
 //!   be), then 200 and a dialog; `CANCEL` → 487; no ACK → BYE;
 //! - in-dialog requests: BYE, re-INVITE (hold, resume, new address; glare 491, overlap 500),
 //!   UPDATE and session-timer refreshes, INFO, with RFC 4028 timers kept;
+//! - `SERVICE` to an organizer's Focus Factory (`…;gruu;opaque=app:conf:focusfactory`): the
+//!   sender authenticates by digest like any user, then the C3P body goes to the shell as
+//!   [`Work::Service`] (the [`crate::focus_factory`] service runs off this core, next to the pool
+//!   and the plugins) and its answer goes back as `200` + `application/cccp+xml` or a SIP error
+//!   with `ms-diagnostics`;
 //! - anything else: the error table's answer (405, 481, 501, …).
 //!
 //! Facts that live in the pool — stored digest credentials, numbers, location profiles — and
@@ -34,6 +39,7 @@ use plenum_sip::message::{HeaderName, Method, Request, Response, Uri};
 use plenum_types::{E164, TenantId};
 
 use crate::directory::Directory;
+use crate::focus_factory::{FOCUS_FACTORY, ServiceAnswer};
 
 /// Methods we take, for `Allow`.
 pub const ALLOW: &str =
@@ -74,6 +80,18 @@ pub enum Work {
         /// The call.
         call: CallId,
     },
+    /// Run a C3P request through the Focus Factory service
+    /// ([`crate::focus_factory::handle`]).
+    Service {
+        /// Who authenticated, `sip:user@domain`.
+        requester: String,
+        /// Their tenant.
+        tenant: TenantId,
+        /// The organizer the Request-URI names, `sip:user@domain`.
+        target: String,
+        /// The C3P body.
+        body: Bytes,
+    },
     /// Release a call's media port.
     CloseMedia {
         /// The call.
@@ -92,6 +110,8 @@ pub enum WorkResult {
     Route(Route),
     /// For [`Work::OpenMedia`]: the port, or none free.
     Media(Option<u16>),
+    /// For [`Work::Service`].
+    Service(ServiceAnswer),
     /// For work that answers nothing.
     Done,
 }
@@ -219,6 +239,23 @@ struct Call {
     refresh: Option<ClientTxId>,
 }
 
+/// A SERVICE being authenticated or run.
+struct PendingService {
+    tx: ServerTxId,
+    request: Request,
+    realm: String,
+    tenant: TenantId,
+    /// `sip:user@host` of the Request-URI.
+    target: String,
+}
+
+/// Who waits for a piece of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiter {
+    Call(CallId),
+    Service(u64),
+}
+
 /// The switch.
 pub struct Switch {
     ep: Endpoint,
@@ -230,7 +267,8 @@ pub struct Switch {
     by_tx: HashMap<ServerTxId, CallId>,
     by_dialog: HashMap<DialogId, CallId>,
     by_client_tx: HashMap<ClientTxId, CallId>,
-    work: HashMap<WorkId, CallId>,
+    work: HashMap<WorkId, Waiter>,
+    services: HashMap<u64, PendingService>,
     timers: BinaryHeap<Reverse<(Instant, CallId)>>,
     out: VecDeque<SwitchOutput>,
     next: u64,
@@ -254,6 +292,7 @@ impl Switch {
             by_dialog: HashMap::new(),
             by_client_tx: HashMap::new(),
             work: HashMap::new(),
+            services: HashMap::new(),
             timers: BinaryHeap::new(),
             out: VecDeque::new(),
             next: 0,
@@ -311,14 +350,19 @@ impl Switch {
 
     /// The shell finished a piece of work.
     pub fn work_done(&mut self, id: WorkId, result: WorkResult, now: Instant) {
-        let Some(call) = self.work.remove(&id) else {
-            return;
-        };
-        match result {
-            WorkResult::Ha1(ha1) => self.authenticated(call, ha1, now),
-            WorkResult::Route(route) => self.routed(call, route, now),
-            WorkResult::Media(port) => self.media_opened(call, port, now),
-            WorkResult::Done => {}
+        match (self.work.remove(&id), result) {
+            (Some(Waiter::Call(call)), WorkResult::Ha1(ha1)) => self.authenticated(call, ha1, now),
+            (Some(Waiter::Call(call)), WorkResult::Route(route)) => self.routed(call, route, now),
+            (Some(Waiter::Call(call)), WorkResult::Media(port)) => {
+                self.media_opened(call, port, now)
+            }
+            (Some(Waiter::Service(s)), WorkResult::Ha1(ha1)) => {
+                self.service_authenticated(s, ha1, now)
+            }
+            (Some(Waiter::Service(s)), WorkResult::Service(answer)) => {
+                self.service_answered(s, answer, now)
+            }
+            _ => {}
         }
         self.drain(now);
     }
@@ -343,8 +387,12 @@ impl Switch {
     }
 
     fn request_work(&mut self, call: CallId, work: Work) {
+        self.request_work_for(Waiter::Call(call), work);
+    }
+
+    fn request_work_for(&mut self, waiter: Waiter, work: Work) {
         let id = WorkId(self.id());
-        self.work.insert(id, call);
+        self.work.insert(id, waiter);
         self.out.push_back(SwitchOutput::Work(id, work));
     }
 
@@ -389,7 +437,7 @@ impl Switch {
                 self.ep.respond(tx, ok, now);
             }
             Method::Invite => self.invite(tx, request, flow, now),
-            Method::Service => self.refuse(tx, &request, &SipError::NotImplemented, now),
+            Method::Service => self.service(tx, request, now),
             Method::Subscribe => self.refuse(tx, &request, &SipError::NotImplemented, now),
             Method::Bye | Method::Info | Method::Update | Method::Notify | Method::Prack => {
                 self.refuse(tx, &request, &SipError::NoSuchCall, now)
@@ -457,46 +505,54 @@ impl Switch {
             self.route(id);
             return;
         }
-        let domain = call.invite.field_from().ok().and_then(|f| match &f.uri {
-            Uri::Sip(s) => Some(s.host_port.host.to_string()),
-            Uri::Tel(_) => None,
-        });
-        let Some(tenant) = domain.and_then(|d| self.directory.tenant_by_domain(&d).cloned()) else {
+        let Some(tenant) = sender_tenant(&self.directory, &call.invite) else {
             // Neither a gateway nor a user of any tenant: an unknown peer.
             self.fail(id, &SipError::Forbidden, "unknown peer", now);
             return;
         };
         call.realm = tenant.domain.clone();
-        let header = call
-            .invite
+        match digest_subject(&call.invite, &tenant.domain) {
+            Some(work) => self.request_work(id, work),
+            None => {
+                let challenge = self.challenge(&tenant.domain, false, now);
+                self.fail(id, &challenge, "challenged", now);
+            }
+        }
+    }
+
+    fn challenge(&self, realm: &str, stale: bool, now: Instant) -> SipError {
+        SipError::AuthRequired {
+            proxy: false,
+            challenges: self.auth.challenges(realm, self.secs(now), stale),
+        }
+    }
+
+    /// Check a request's credentials against the stored HA1: the user's URI and tenant, or
+    /// what to answer (a fresh challenge for a stale nonce, else 403).
+    fn verify_digest(
+        &mut self,
+        request: &Request,
+        realm: &str,
+        ha1: Option<String>,
+        now: Instant,
+    ) -> Result<(String, TenantId), (SipError, &'static str)> {
+        let header = request
             .headers
             .get(&HeaderName::AUTHORIZATION)
-            .map(str::to_owned);
-        let subject = header
-            .as_deref()
-            .and_then(auth::credentials_subject)
-            .filter(|(_, r, _)| *r == tenant.domain);
-        match subject {
-            Some((username, realm, algorithm)) => self.request_work(
-                id,
-                Work::Ha1 {
-                    username,
-                    realm,
-                    algorithm,
-                },
-            ),
-            None => {
-                let challenges = self.auth.challenges(&tenant.domain, self.secs(now), false);
-                self.fail(
-                    id,
-                    &SipError::AuthRequired {
-                        proxy: false,
-                        challenges,
-                    },
-                    "challenged",
-                    now,
-                );
+            .unwrap_or_default();
+        let method = request.method.to_string();
+        let secs = self.secs(now);
+        match self.auth.verify(header, &method, realm, secs, |_, _| ha1) {
+            Ok(who) => {
+                let tenant = self
+                    .directory
+                    .tenant_by_domain(realm)
+                    .map(|t| t.id.clone())
+                    .ok_or((SipError::Forbidden, "tenant vanished"))?;
+                Ok((format!("sip:{}@{}", who.username, who.realm), tenant))
             }
+            Err(AuthError::Stale) => Err((self.challenge(realm, true, now), "stale nonce")),
+            Err(_) => Err((SipError::Forbidden, "authentication failed")),
         }
     }
 
@@ -505,48 +561,115 @@ impl Switch {
     }
 
     fn authenticated(&mut self, id: CallId, ha1: Option<String>, now: Instant) {
-        let secs = self.secs(now);
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Some(call) = self.calls.get(&id) else {
             return;
         };
-        let header = call
-            .invite
-            .headers
-            .get(&HeaderName::AUTHORIZATION)
-            .unwrap_or_default()
-            .to_owned();
-        let method = call.invite.method.to_string();
-        let realm = call.realm.clone();
-        match self.auth.verify(&header, &method, &realm, secs, |_, _| ha1) {
-            Ok(who) => {
-                let Some(tenant) = self
-                    .directory
-                    .tenant_by_domain(&realm)
-                    .map(|t| t.id.clone())
-                else {
-                    self.fail(id, &SipError::Forbidden, "tenant vanished", now);
-                    return;
-                };
-                call.caller = Some(Caller::User {
-                    uri: format!("sip:{}@{}", who.username, who.realm),
-                    tenant,
-                });
+        let (invite, realm) = (call.invite.clone(), call.realm.clone());
+        match self.verify_digest(&invite, &realm, ha1, now) {
+            Ok((uri, tenant)) => {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.caller = Some(Caller::User { uri, tenant });
+                }
                 self.route(id);
             }
-            Err(AuthError::Stale) => {
-                let challenges = self.auth.challenges(&realm, secs, true);
-                self.fail(
-                    id,
-                    &SipError::AuthRequired {
-                        proxy: false,
-                        challenges,
-                    },
-                    "stale nonce",
-                    now,
-                );
-            }
-            Err(_) => self.fail(id, &SipError::Forbidden, "authentication failed", now),
+            Err((error, reason)) => self.fail(id, &error, reason, now),
         }
+    }
+
+    // ---- SERVICE: the Focus Factory ----
+
+    fn service(&mut self, tx: ServerTxId, request: Request, now: Instant) {
+        let Some(target) = focus_factory_owner(&request.uri) else {
+            // SERVICE goes to a Focus Factory; nothing else here takes it.
+            self.refuse(tx, &request, &SipError::NotFound, now);
+            return;
+        };
+        let c3p = request
+            .content_type()
+            .is_some_and(|t| t.eq_ignore_ascii_case(plenum_c3p::CONTENT_TYPE));
+        if !c3p {
+            let error = SipError::UnsupportedMediaType {
+                accept: plenum_c3p::CONTENT_TYPE,
+            };
+            self.refuse(tx, &request, &error, now);
+            return;
+        }
+        let Some(tenant) = sender_tenant(&self.directory, &request) else {
+            self.refuse(tx, &request, &SipError::Forbidden, now);
+            return;
+        };
+        let Some(work) = digest_subject(&request, &tenant.domain) else {
+            let challenge = self.challenge(&tenant.domain, false, now);
+            self.refuse(tx, &request, &challenge, now);
+            return;
+        };
+        let id = self.id();
+        self.services.insert(
+            id,
+            PendingService {
+                tx,
+                request,
+                realm: tenant.domain,
+                tenant: tenant.id,
+                target,
+            },
+        );
+        self.request_work_for(Waiter::Service(id), work);
+    }
+
+    fn service_authenticated(&mut self, id: u64, ha1: Option<String>, now: Instant) {
+        let Some(pending) = self.services.get(&id) else {
+            return;
+        };
+        let (request, realm) = (pending.request.clone(), pending.realm.clone());
+        let (expected, target) = (pending.tenant.clone(), pending.target.clone());
+        match self.verify_digest(&request, &realm, ha1, now) {
+            Ok((requester, tenant)) if tenant == expected => {
+                let work = Work::Service {
+                    requester,
+                    tenant,
+                    target,
+                    body: request.body.clone(),
+                };
+                self.request_work_for(Waiter::Service(id), work);
+            }
+            Ok(_) => self.service_refused(id, &SipError::Forbidden, now),
+            Err((error, reason)) => {
+                tracing::debug!(reason, "SERVICE refused");
+                self.service_refused(id, &error, now);
+            }
+        }
+    }
+
+    fn service_refused(&mut self, id: u64, error: &SipError, now: Instant) {
+        if let Some(p) = self.services.remove(&id) {
+            self.refuse(p.tx, &p.request, error, now);
+        }
+    }
+
+    fn service_answered(&mut self, id: u64, answer: ServiceAnswer, now: Instant) {
+        let Some(p) = self.services.remove(&id) else {
+            return;
+        };
+        let tag = self.ep.new_tag();
+        let response = match answer {
+            ServiceAnswer::C3p(c3p) => {
+                let mut ok = compose::response(&p.request, 200, Some(&tag));
+                ok.headers
+                    .push(HeaderName::CONTENT_TYPE, plenum_c3p::CONTENT_TYPE);
+                ok.body = Bytes::from(c3p.to_xml());
+                ok
+            }
+            ServiceAnswer::Sip(error, diagnostic) => {
+                let mut r = error.response(&p.request, Some(&tag));
+                if let Some(d) = diagnostic {
+                    r.headers
+                        .push(HeaderName::parse(d.header_name()), d.header_value());
+                }
+                r
+            }
+        };
+        self.ep.respond(p.tx, response, now);
     }
 
     fn route(&mut self, id: CallId) {
@@ -958,7 +1081,7 @@ impl Switch {
                 Work::CloseMedia { call: id, port },
             ));
         }
-        self.work.retain(|_, c| *c != id);
+        self.work.retain(|_, w| *w != Waiter::Call(id));
         self.out
             .push_back(SwitchOutput::Note(CallNote::Ended { call: id, reason }));
     }
@@ -1002,4 +1125,37 @@ fn derive_key(secret: &[u8; 32], counter: u64) -> [u8; plenum_sdp::SRTP_KEY_LEN]
         };
     }
     out
+}
+
+/// The Ha1 work for a request's credentials, when they are for `realm`.
+fn digest_subject(request: &Request, realm: &str) -> Option<Work> {
+    let header = request.headers.get(&HeaderName::AUTHORIZATION)?;
+    let (username, r, algorithm) = auth::credentials_subject(header)?;
+    (r == realm).then_some(Work::Ha1 {
+        username,
+        realm: r,
+        algorithm,
+    })
+}
+
+/// `sip:user@host` of a Focus Factory URI (`sip:user@host;gruu;opaque=app:conf:focusfactory`).
+fn focus_factory_owner(uri: &Uri) -> Option<String> {
+    let text = uri.to_string();
+    let mut parts = text.split(';');
+    let base = parts.next()?;
+    let opaque = parts.find_map(|p| p.strip_prefix("opaque="))?;
+    (opaque == FOCUS_FACTORY && base.starts_with("sip:") && base.contains('@'))
+        .then(|| base.to_owned())
+}
+
+/// The tenant whose SIP domain the From URI names.
+fn sender_tenant(
+    directory: &Directory,
+    request: &Request,
+) -> Option<crate::directory::TenantEntry> {
+    let domain = request.field_from().ok().and_then(|f| match &f.uri {
+        Uri::Sip(s) => Some(s.host_port.host.to_string()),
+        Uri::Tel(_) => None,
+    })?;
+    directory.tenant_by_domain(&domain).cloned()
 }

@@ -6,16 +6,22 @@
 //! - `plenum plugin try`: run a plugin component locally against scripted input (the SDK
 //!   harness over the same runtime the server uses).
 //! - `plenum number normalize`: what a tenant's normalizer makes of dialled numbers.
+//! - `plenum meeting schedule|list|show|delete`: an organizer's meetings, through C3P over SIP
+//!   to the organizer's Focus Factory (digest authenticated).
 //! - `plenum config default`: print the embedded default configuration.
 
 mod admin;
 mod client;
 mod config;
+mod focus;
+mod ics;
+mod meeting;
 
 mod repo;
 mod server;
 mod sip;
 mod try_cmd;
+mod uac;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +51,9 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Schedule, list, show and delete an organizer's dial-in meetings (C3P over SIP).
+    #[command(subcommand)]
+    Meeting(meeting::MeetingCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::DEFAULT_TOML);
             Ok(())
         }
+        Command::Meeting(cmd) => meeting::run(cmd),
     }
 }
 

@@ -418,6 +418,21 @@ fn run_work(s: &Services, work: Work) -> WorkResult {
             profile,
             number,
         } => WorkResult::Route(route(s, &tenant, profile, &number)),
+        Work::Service {
+            requester,
+            tenant,
+            target,
+            body,
+        } => {
+            let backend = crate::focus::PoolBackend::new(s);
+            let requester = plenum_conference::focus_factory::Requester {
+                uri: requester,
+                tenant,
+            };
+            let answer =
+                plenum_conference::focus_factory::handle(&backend, &requester, &target, &body);
+            WorkResult::Service(answer)
+        }
         Work::OpenMedia { .. } | Work::CloseMedia { .. } => WorkResult::Done,
     }
 }

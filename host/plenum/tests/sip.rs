@@ -198,3 +198,68 @@ fn refusals_with_real_peers() {
         run.messages
     );
 }
+
+#[test]
+fn sipp_service_to_the_focus_factory_gets_a_c3p_response() {
+    let (_d, s) = server();
+    let password = s.password("alice");
+    for t in ["udp", "tcp"] {
+        let run = sipp(
+            s.sip_addr(t),
+            CLIENT,
+            t,
+            &[
+                "-sf",
+                "service.xml",
+                "-au",
+                "alice",
+                "-ap",
+                &password,
+                "-key",
+                "caller",
+                "alice",
+                "-key",
+                "domain",
+                "contoso.example",
+            ],
+        );
+        assert_eq!(run.code, 0, "{t}: {}", run.messages);
+        // The 200's body is a C3P response the codec reads: success, with the Redmond
+        // access number and its languages (alice's location profile is Redmond).
+        let body = run
+            .messages
+            .split("SIP/2.0 200 OK")
+            .nth(1)
+            .and_then(|m| m.split("\r\n\r\n").nth(1))
+            .unwrap_or_else(|| panic!("{t}: no 200 body in {}", run.messages));
+        let body = body.split("\n\n").next().unwrap_or(body).trim();
+        let response = plenum_c3p::Response::parse(body.as_bytes())
+            .unwrap_or_else(|e| panic!("{t}: {e:?}: {body}"));
+        let plenum_c3p::Outcome::Success(plenum_c3p::ResponseCommand::GetConferencingCapabilities(
+            caps,
+        )) = response.outcome
+        else {
+            panic!("{t}: not a capabilities success: {body}");
+        };
+        assert!(caps.pstn_bridging.enabled, "{t}");
+        assert_eq!(
+            caps.pstn_bridging.default_region.as_deref(),
+            Some("Redmond"),
+            "{t}"
+        );
+        let redmond = caps
+            .pstn_bridging
+            .regions
+            .iter()
+            .find(|r| r.name == "Redmond")
+            .unwrap_or_else(|| panic!("{t}: no Redmond region: {body}"));
+        assert_eq!(redmond.access_numbers[0].number, "+14255550100", "{t}");
+        assert_eq!(
+            redmond.access_numbers[0].languages,
+            ["en-US", "de-DE", "fr-FR"],
+            "{t}"
+        );
+        // fabrikam's numbers are not contoso's to see.
+        assert!(!body.contains("+493055550100"), "{t}: {body}");
+    }
+}

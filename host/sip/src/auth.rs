@@ -308,6 +308,161 @@ pub fn client_response(
     algorithm.hash(&format!("{ha1}:{nonce}:{nc:08x}:{cnonce}:auth:{ha2}"))
 }
 
+/// One digest challenge, read from a `WWW-Authenticate` or `Proxy-Authenticate` value: what a
+/// client (our UAC) needs to answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// `realm`.
+    pub realm: String,
+    /// `nonce`.
+    pub nonce: String,
+    /// `algorithm` (MD5 when absent, RFC 2617 §3.2.1).
+    pub algorithm: Algorithm,
+    /// Whether `qop` offers `auth`. When the challenge has no `qop` at all the answer takes the
+    /// RFC 2069 form (no `qop`, `nc` or `cnonce`).
+    pub qop_auth: bool,
+    /// `opaque`, echoed back unchanged.
+    pub opaque: Option<String>,
+    /// `stale=true`: the previous credentials were right but their nonce expired; answer this
+    /// challenge with the same password.
+    pub stale: bool,
+}
+
+/// What a client answers a [`Challenge`] with: who, the request, and the nonce count and client
+/// nonce to use.
+#[derive(Clone, Copy)]
+pub struct ClientAnswer<'a> {
+    /// The digest username (the user part of the SIP URI, for Plenum's pool).
+    pub username: &'a str,
+    /// The password (never printed: this type has no `Debug`).
+    pub password: &'a str,
+    /// The request's method, e.g. `SERVICE`.
+    pub method: &'a str,
+    /// The Request-URI, as sent.
+    pub uri: &'a str,
+    /// The nonce count (1 for the first use of a nonce).
+    pub nc: u32,
+    /// A client nonce (random, unquoted token characters).
+    pub cnonce: &'a str,
+}
+
+impl Challenge {
+    /// Read one challenge value (`Digest realm="…", nonce="…", algorithm=…, qop="auth", …`).
+    /// [`AuthError::Malformed`] when it is not a digest challenge with a realm and a nonce,
+    /// [`AuthError::Unsupported`] for an algorithm other than MD5 and SHA-256 or a `qop` that
+    /// does not offer `auth`.
+    pub fn parse(value: &str) -> Result<Challenge, AuthError> {
+        let params = parse_credentials(value).ok_or(AuthError::Malformed)?;
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.clone())
+        };
+        let (Some(realm), Some(nonce)) = (get("realm"), get("nonce")) else {
+            return Err(AuthError::Malformed);
+        };
+        let algorithm = match get("algorithm") {
+            None => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("MD5") => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("SHA-256") => Algorithm::Sha256,
+            Some(_) => return Err(AuthError::Unsupported),
+        };
+        let qop_auth = match get("qop") {
+            None => false,
+            Some(q) if q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth")) => true,
+            Some(_) => return Err(AuthError::Unsupported),
+        };
+        Ok(Challenge {
+            realm,
+            nonce,
+            algorithm,
+            qop_auth,
+            opaque: get("opaque"),
+            stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        })
+    }
+
+    /// The strongest challenge a client can answer among `values` (one header value each):
+    /// SHA-256 over MD5, the first of equals (the server's order of preference). Values it
+    /// cannot read or answer are skipped.
+    pub fn strongest<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Challenge> {
+        let rank = |a: Algorithm| match a {
+            Algorithm::Sha256 => 1,
+            Algorithm::Md5 => 0,
+        };
+        values
+            .into_iter()
+            .filter_map(|v| Challenge::parse(v).ok())
+            .fold(None, |best: Option<Challenge>, c| match best {
+                Some(b) if rank(b.algorithm) >= rank(c.algorithm) => Some(b),
+                _ => Some(c),
+            })
+    }
+
+    /// The `Authorization` (or `Proxy-Authorization`) value that answers this challenge.
+    pub fn authorization(&self, answer: &ClientAnswer<'_>) -> String {
+        let ha1 = ha1(
+            self.algorithm,
+            answer.username,
+            &self.realm,
+            answer.password,
+        );
+        let mut v = format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\"",
+            quote(answer.username),
+            quote(&self.realm),
+            quote(&self.nonce),
+            quote(answer.uri)
+        );
+        let response = if self.qop_auth {
+            client_response(
+                self.algorithm,
+                &ha1,
+                &self.nonce,
+                answer.nc,
+                answer.cnonce,
+                answer.method,
+                answer.uri,
+            )
+        } else {
+            let ha2 = self
+                .algorithm
+                .hash(&format!("{}:{}", answer.method, answer.uri));
+            self.algorithm.hash(&format!("{ha1}:{}:{ha2}", self.nonce))
+        };
+        let _ = write!(
+            v,
+            ", response=\"{response}\", algorithm={}",
+            self.algorithm.token()
+        );
+        if self.qop_auth {
+            let _ = write!(
+                v,
+                ", qop=auth, nc={:08x}, cnonce=\"{}\"",
+                answer.nc,
+                quote(answer.cnonce)
+            );
+        }
+        if let Some(o) = &self.opaque {
+            let _ = write!(v, ", opaque=\"{}\"", quote(o));
+        }
+        v
+    }
+}
+
+/// Escape a value for a quoted-string (RFC 3261 §25.1).
+fn quote(s: &str) -> String {
+    s.chars()
+        .fold(String::with_capacity(s.len()), |mut out, c| {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+}
+
 /// Read `Digest k=v, k="v", …`.
 fn parse_credentials(header: &str) -> Option<Vec<(String, String)>> {
     let rest = header.trim();
@@ -572,6 +727,183 @@ mod tests {
         assert_eq!(
             md5_only.verify(&h, "INVITE", "r", 6, |_, _| Some("x".into())),
             Err(AuthError::Unsupported)
+        );
+    }
+
+    // ---- client side ----
+
+    #[test]
+    fn challenge_parse_reads_every_field() {
+        let c = Challenge::parse(
+            "Digest realm=\"contoso.example\", nonce=\"5.1.abc\", algorithm=SHA-256, qop=\"auth,auth-int\", opaque=\"5.1.abc\", stale=TRUE",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Challenge {
+                realm: "contoso.example".into(),
+                nonce: "5.1.abc".into(),
+                algorithm: Algorithm::Sha256,
+                qop_auth: true,
+                opaque: Some("5.1.abc".into()),
+                stale: true,
+            }
+        );
+        // No algorithm means MD5; no qop means the RFC 2069 form.
+        let c = Challenge::parse("digest nonce=\"n\", realm=\"r\"").unwrap();
+        assert_eq!(
+            (c.algorithm, c.qop_auth, c.stale),
+            (Algorithm::Md5, false, false)
+        );
+        assert_eq!(c.opaque, None);
+    }
+
+    #[test]
+    fn challenge_parse_refuses_what_it_cannot_answer() {
+        for (value, error) in [
+            ("Basic realm=\"r\"", AuthError::Malformed),
+            ("Digest nonce=\"n\"", AuthError::Malformed),
+            ("Digest realm=\"r\"", AuthError::Malformed),
+            ("Digest realm=\"r\", nonce=\"n", AuthError::Malformed),
+            (
+                "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256",
+                AuthError::Unsupported,
+            ),
+            (
+                "Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"",
+                AuthError::Unsupported,
+            ),
+        ] {
+            assert_eq!(Challenge::parse(value), Err(error), "{value}");
+        }
+    }
+
+    #[test]
+    fn strongest_prefers_sha256_whatever_the_order() {
+        let md5 = "Digest realm=\"r\", nonce=\"a\", algorithm=MD5, qop=\"auth\"";
+        let sha = "Digest realm=\"r\", nonce=\"b\", algorithm=SHA-256, qop=\"auth\"";
+        let odd = "Digest realm=\"r\", nonce=\"c\", algorithm=SHA-512-256, qop=\"auth\"";
+        for values in [[md5, sha, odd], [sha, md5, odd], [odd, md5, sha]] {
+            let c = Challenge::strongest(values).unwrap();
+            assert_eq!((c.algorithm, c.nonce.as_str()), (Algorithm::Sha256, "b"));
+        }
+        // Only MD5 offered: MD5; the first of equals wins.
+        let md5b = "Digest realm=\"r\", nonce=\"z\", algorithm=MD5";
+        assert_eq!(Challenge::strongest([md5, md5b]).unwrap().nonce, "a");
+        assert_eq!(Challenge::strongest([odd, "Basic x=1"]), None);
+    }
+
+    fn answer<'a>(password: &'a str, nc: u32) -> ClientAnswer<'a> {
+        ClientAnswer {
+            username: "alice",
+            password,
+            method: "SERVICE",
+            uri: "sip:alice@contoso.example;gruu;opaque=app:conf:focusfactory",
+            nc,
+            cnonce: "0a4f113b",
+        }
+    }
+
+    /// Our client's answer, checked by our server: both algorithms, a wrong password, a replay.
+    #[test]
+    fn client_answer_round_trips_through_the_authenticator() {
+        let realm = "contoso.example";
+        for offered in [
+            vec![Algorithm::Md5, Algorithm::Sha256],
+            vec![Algorithm::Sha256, Algorithm::Md5],
+            vec![Algorithm::Md5],
+        ] {
+            let mut server = Authenticator::new([9; 32], 300, offered.clone());
+            let values = server.challenges(realm, 100, false);
+            let c = Challenge::strongest(values.iter().map(String::as_str)).unwrap();
+            let want = if offered.contains(&Algorithm::Sha256) {
+                Algorithm::Sha256
+            } else {
+                Algorithm::Md5
+            };
+            assert_eq!(c.algorithm, want);
+            assert!(c.qop_auth && c.opaque.is_some());
+            let stored = |u: &str, a: Algorithm| {
+                (u == "alice").then(|| ha1(a, "alice", realm, "s3cret \"quoted\""))
+            };
+            let header = c.authorization(&answer("s3cret \"quoted\"", 1));
+            assert!(header.contains(&format!("opaque=\"{}\"", c.opaque.clone().unwrap())));
+            let who = server.verify(&header, "SERVICE", realm, 101, stored);
+            assert_eq!(
+                who,
+                Ok(Authenticated {
+                    username: "alice".into(),
+                    realm: realm.into(),
+                    algorithm: want,
+                })
+            );
+            assert_eq!(
+                server.verify(&header, "SERVICE", realm, 101, stored),
+                Err(AuthError::Replay)
+            );
+            let next = c.authorization(&answer("s3cret \"quoted\"", 2));
+            assert!(server.verify(&next, "SERVICE", realm, 102, stored).is_ok());
+            let wrong = c.authorization(&answer("guess", 3));
+            assert_eq!(
+                server.verify(&wrong, "SERVICE", realm, 102, stored),
+                Err(AuthError::Wrong)
+            );
+            // The same credentials for another method do not pass.
+            let header = c.authorization(&answer("s3cret \"quoted\"", 4));
+            assert_eq!(
+                server.verify(&header, "INVITE", realm, 102, stored),
+                Err(AuthError::Wrong)
+            );
+        }
+    }
+
+    #[test]
+    fn client_answer_without_qop_is_the_rfc2069_form() {
+        let realm = "r";
+        let mut server = Authenticator::new([3; 32], 300, vec![Algorithm::Md5]);
+        let c = Challenge {
+            realm: realm.into(),
+            nonce: server.nonce(realm, 10),
+            algorithm: Algorithm::Md5,
+            qop_auth: false,
+            opaque: None,
+            stale: false,
+        };
+        let header = c.authorization(&answer("pw", 1));
+        assert!(
+            !header.contains("qop=")
+                && !header.contains("cnonce=")
+                && !header.contains(", opaque=")
+        );
+        let stored = |_: &str, a: Algorithm| Some(ha1(a, "alice", realm, "pw"));
+        assert!(server.verify(&header, "SERVICE", realm, 11, stored).is_ok());
+    }
+
+    /// RFC 2617 §3.5: the client's header carries the worked example's response.
+    #[test]
+    fn client_answer_matches_rfc2617() {
+        let c = Challenge::parse(
+            "Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"",
+        )
+        .unwrap();
+        let header = c.authorization(&ClientAnswer {
+            username: "Mufasa",
+            password: "Circle Of Life",
+            method: "GET",
+            uri: "/dir/index.html",
+            nc: 1,
+            cnonce: "0a4f113b",
+        });
+        assert_eq!(
+            header,
+            "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", \
+             nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", \
+             response=\"6629fae49393a05397450978507c4ef1\", algorithm=MD5, qop=auth, \
+             nc=00000001, cnonce=\"0a4f113b\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""
+        );
+        assert_eq!(
+            credentials_subject(&header),
+            Some(("Mufasa".into(), "testrealm@host.com".into(), Algorithm::Md5))
         );
     }
 }
