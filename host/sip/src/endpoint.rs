@@ -139,8 +139,13 @@ pub enum Event {
 pub struct Config {
     /// T1, T2, T4.
     pub timers: Timers,
-    /// Server transactions held at most; beyond that new requests get 503.
+    /// Server transactions waiting for their final response (the work in progress) at most;
+    /// beyond that new requests get 503. Answered transactions that only absorb
+    /// retransmissions (Timer J keeps a UDP non-INVITE 32 s) do not count here.
     pub max_server_transactions: usize,
+    /// Transactions of any kind and state held at most, a memory bound: beyond it new requests
+    /// get 503 too.
+    pub max_transactions: usize,
     /// `Retry-After` seconds on a 503.
     pub retry_after_secs: u32,
     /// The `Server` / `User-Agent` value.
@@ -154,6 +159,7 @@ impl Default for Config {
         Config {
             timers: Timers::default(),
             max_server_transactions: 20_000,
+            max_transactions: 400_000,
             retry_after_secs: 5,
             user_agent: format!("Plenum/{}", env!("CARGO_PKG_VERSION")),
             instance: 0x5eed,
@@ -212,6 +218,8 @@ struct ServerTx {
     dialog_ack: Option<(String, u32)>,
     /// The request, kept for INVITEs (a CANCEL's 487 and late responses need it).
     request: Option<Request>,
+    /// A final response was sent.
+    answered: bool,
 }
 
 struct ClientTx {
@@ -240,6 +248,8 @@ pub struct Endpoint {
     config: Config,
     txs: HashMap<u64, Tx>,
     server_keys: HashMap<ServerKey, u64>,
+    /// Server transactions without a final response yet.
+    unanswered: usize,
     client_keys: HashMap<ClientKey, u64>,
     merge_keys: HashMap<MergeKey, u64>,
     acks: HashMap<(String, u32), u64>,
@@ -257,6 +267,7 @@ impl Endpoint {
             config,
             txs: HashMap::new(),
             server_keys: HashMap::new(),
+            unanswered: 0,
             client_keys: HashMap::new(),
             merge_keys: HashMap::new(),
             acks: HashMap::new(),
@@ -418,7 +429,9 @@ impl Endpoint {
             self.stateless(&request, reply, &SipError::Loop);
             return;
         }
-        if self.server_keys.len() >= self.config.max_server_transactions {
+        if self.unanswered >= self.config.max_server_transactions
+            || self.txs.len() >= self.config.max_transactions
+        {
             self.stats.shed += 1;
             let mut r = compose::response(&request, 503, Some(&self.new_tag()));
             r.headers.push(
@@ -446,7 +459,9 @@ impl Endpoint {
             reply,
             dialog_ack,
             request: invite.then(|| request.clone()),
+            answered: false,
         };
+        self.unanswered += 1;
         self.server_keys.insert(key, id);
         if let Some(m) = merge {
             self.merge_keys.insert(m, id);
@@ -523,7 +538,9 @@ impl Endpoint {
             reply,
             dialog_ack: None,
             request: None,
+            answered: false,
         };
+        self.unanswered += 1;
         self.server_keys.insert(key, id);
         self.txs.insert(id, Tx::Server(tx));
         let ok = compose::response(&cancel, 200, Some(&self.new_tag()));
@@ -555,6 +572,10 @@ impl Endpoint {
             return;
         };
         let code = response.code;
+        if code >= 200 && !s.answered {
+            s.answered = true;
+            self.unanswered = self.unanswered.saturating_sub(1);
+        }
         let fx = s
             .machine
             .server_respond(code, response.to_bytes().into(), now);
@@ -790,6 +811,9 @@ impl Endpoint {
     fn remove(&mut self, id: u64) {
         match self.txs.remove(&id) {
             Some(Tx::Server(s)) => {
+                if !s.answered {
+                    self.unanswered = self.unanswered.saturating_sub(1);
+                }
                 self.server_keys.remove(&s.key);
                 if let Some(m) = s.merge {
                     self.merge_keys.remove(&m);

@@ -472,6 +472,63 @@ fn overload_is_shed_with_503_and_retry_after() {
 }
 
 #[test]
+fn answered_transactions_absorbing_retransmissions_do_not_count_as_load() {
+    let mut ep = Endpoint::new(Config {
+        max_server_transactions: 2,
+        ..Config::default()
+    });
+    let now = std::time::Instant::now();
+    // Ten OPTIONS, each answered at once: all held (Timer J), none pending.
+    for i in 0..10 {
+        let branch = format!("z9hG4bKa{i}");
+        let call = format!("a{i}");
+        let flow = Flow {
+            transport: Transport::Udp,
+            local: "127.0.0.1:5060".parse().unwrap(),
+            remote: "127.0.0.2:5070".parse().unwrap(),
+            conn: None,
+        };
+        ep.handle_bytes(flow, &raw("OPTIONS", &branch, &call, ""), now);
+        let tx = std::iter::from_fn(|| ep.poll_output())
+            .find_map(|o| match o {
+                Output::Event(e) => match *e {
+                    Event::Request { tx, request, .. } => Some((tx, request)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("request {i} was not delivered"));
+        let ok = plenum_sip::compose::response(&tx.1, 200, Some("t"));
+        ep.respond(tx.0, ok, now);
+        while ep.poll_output().is_some() {}
+    }
+    assert_eq!(ep.stats().shed, 0);
+    assert_eq!(ep.transactions(), 10);
+    // Two unanswered INVITEs fill the work budget; the third is shed.
+    lone(&mut ep, &raw("INVITE", "z9hG4bKp1", "p1", ""));
+    lone(&mut ep, &raw("INVITE", "z9hG4bKp2", "p2", ""));
+    let out = lone(&mut ep, &raw("INVITE", "z9hG4bKp3", "p3", ""));
+    assert!(out[0].starts_with("SIP/2.0 503 "), "{out:?}");
+}
+
+#[test]
+fn the_total_of_held_transactions_is_bounded() {
+    let mut ep = Endpoint::new(Config {
+        max_transactions: 3,
+        ..Config::default()
+    });
+    for i in 0..3 {
+        let out = lone(
+            &mut ep,
+            &raw("INVITE", &format!("z9hG4bKq{i}"), &format!("q{i}"), ""),
+        );
+        assert!(out[0].starts_with("SIP/2.0 100 "), "{out:?}");
+    }
+    let out = lone(&mut ep, &raw("INVITE", "z9hG4bKq9", "q9", ""));
+    assert!(out[0].starts_with("SIP/2.0 503 "), "{out:?}");
+}
+
+#[test]
 fn responses_follow_via_received_and_rport() {
     let mut ep = Endpoint::new(Config::default());
     let flow = Flow {
