@@ -234,8 +234,13 @@ impl Uri {
             Uri::Tel(t) => Some(t.number.clone()),
             Uri::Sip(s) => match &s.user_part {
                 ezk_sip_types::uri::SipUriUserPart::Empty => None,
-                ezk_sip_types::uri::SipUriUserPart::User(u) => Some(unescape(u.as_ref())),
-                ezk_sip_types::uri::SipUriUserPart::UserPw(up) => Some(unescape(up.user.as_ref())),
+                // ezk-sip-types has decoded the `%xx` escapes already.
+                ezk_sip_types::uri::SipUriUserPart::User(u) => {
+                    Some(AsRef::<str>::as_ref(u).to_owned())
+                }
+                ezk_sip_types::uri::SipUriUserPart::UserPw(up) => {
+                    Some(AsRef::<str>::as_ref(&up.user).to_owned())
+                }
             },
         }
     }
@@ -259,21 +264,63 @@ impl Uri {
 impl fmt::Display for Uri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Uri::Sip(s) => write!(
-                f,
-                "{}",
-                ezk_sip_types::print::AppendCtx::default_print_ctx(s)
-            ),
+            Uri::Sip(s) => print_sip_uri(s, f),
             Uri::Tel(t) => t.fmt(f),
         }
     }
 }
 
-/// Undo `%xx` escapes of a URI user part.
-fn unescape(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+/// RFC 3261 `user` characters that print unescaped (`unreserved` and `user-unreserved`).
+const USER_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'&')
+    .remove(b'=')
+    .remove(b'+')
+    .remove(b'$')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'?')
+    .remove(b'/');
+
+/// Print a SIP URI. ezk-sip-types decodes `%xx` in the user part when it reads but prints a
+/// literal `%` unescaped, so `sip:%2554@h` would print as `sip:%54@h` and read back as
+/// `sip:T@h` (found by the `message` fuzz target). When the user part holds a `%`, we print it
+/// ourselves with `%` escaped.
+fn print_sip_uri(s: &SipUri, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    use ezk_sip_types::print::AppendCtx;
+    use ezk_sip_types::uri::SipUriUserPart;
+    let user = match &s.user_part {
+        SipUriUserPart::User(u) => Some((AsRef::<str>::as_ref(u), None)),
+        SipUriUserPart::UserPw(up) => Some((
+            AsRef::<str>::as_ref(&up.user),
+            Some(AsRef::<str>::as_ref(&up.password)),
+        )),
+        SipUriUserPart::Empty => None,
+    };
+    let Some((user, password)) = user.filter(|(u, _)| u.contains('%')) else {
+        return write!(f, "{}", s.default_print_ctx());
+    };
+    let mut bare = s.clone();
+    bare.user_part = SipUriUserPart::Empty;
+    let printed = bare.default_print_ctx().to_string();
+    let (scheme, rest) = printed.split_once(':').unwrap_or(("sip", &printed));
+    write!(
+        f,
+        "{scheme}:{}",
+        percent_encoding::utf8_percent_encode(user, USER_ESCAPES)
+    )?;
+    if let Some(pw) = password {
+        write!(f, ":{pw}")?;
+    }
+    write!(f, "@{rest}")
 }
 
 /// A header name in canonical form. Compact forms and any case map to the long form; an

@@ -298,3 +298,20 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn escaped_user_parts_read_once_and_print_back() {
+    // Found by the message fuzz target: `%25` is a literal `%` in the user part.
+    for (text, user) in [
+        ("sip:%2554@127.0.0.1:5999", "%54"),
+        ("sip:%2B14255550100@gw.example", "+14255550100"),
+        ("sip:alice@contoso.example", "alice"),
+    ] {
+        let uri = plenum_sip::message::Uri::parse(text).unwrap();
+        assert_eq!(uri.user().as_deref(), Some(user), "{text}");
+        let printed = uri.to_string();
+        let again = plenum_sip::message::Uri::parse(&printed).unwrap();
+        assert_eq!(again.user().as_deref(), Some(user), "{text} -> {printed}");
+        assert_eq!(again.to_string(), printed);
+    }
+}
