@@ -38,8 +38,17 @@ use plenum_sip::headers::SipHeaders;
 use plenum_sip::message::{HeaderName, Method, Request, Response, Uri};
 use plenum_types::{E164, TenantId};
 
+use crate::attendant::{AttendantDriver, Keys, StepFailed};
 use crate::directory::Directory;
+use crate::focus::{Focus, MeetingRef};
 use crate::focus_factory::{FOCUS_FACTORY, ServiceAnswer};
+pub use crate::media::{Announcement, Listeners, MediaInput, MediaOrder};
+use plenum_plugin_api::attendant::{
+    CallInfo, ConferenceLookup, Event as AttendantEvent, PasscodeResult, PinResult, StepResult,
+};
+use plenum_plugin_api::policy::{AdmissionDecision, AdmissionRequest, MeetingSettings};
+use plenum_plugin_api::types::AccessNumber;
+use plenum_types::Secret;
 
 /// Methods we take, for `Allow`.
 pub const ALLOW: &str =
@@ -74,6 +83,8 @@ pub enum Work {
         profile: Option<String>,
         /// The number as dialled.
         number: String,
+        /// The caller's number as sent (the From user part).
+        calling: Option<String>,
     },
     /// Reserve a media port for a call.
     OpenMedia {
@@ -91,6 +102,73 @@ pub enum Work {
         target: String,
         /// The C3P body.
         body: Bytes,
+    },
+    /// One step of the call's attendant plugin (the shell keeps the plugin session and fills
+    /// in `info.now`).
+    Attendant {
+        /// The call.
+        call: CallId,
+        /// What to tell the plugin.
+        event: AttendantEvent,
+        /// The call's facts.
+        info: Box<CallInfo>,
+    },
+    /// Find a meeting of `tenant` by PSTN conference ID (check digit first).
+    Lookup {
+        /// The tenant of the access number called.
+        tenant: TenantId,
+        /// What the caller typed.
+        pstn_id: Keys,
+    },
+    /// Check a meeting's passcode (audited when wrong).
+    VerifyPasscode {
+        /// The meeting.
+        meeting: i64,
+        /// Its tenant.
+        tenant: TenantId,
+        /// What the caller typed.
+        passcode: Secret,
+    },
+    /// Sign a caller in with extension (or number) and PIN, with the policy's lockout.
+    VerifyPin {
+        /// The tenant.
+        tenant: TenantId,
+        /// The location profile numbers are normalized with.
+        profile: Option<String>,
+        /// Extension or number typed.
+        who: Keys,
+        /// PIN typed.
+        pin: Secret,
+        /// The meeting found, for an organizer-only PIN policy.
+        meeting: Option<i64>,
+    },
+    /// Ask the tenant's meeting policy for admission.
+    Admit {
+        /// The tenant.
+        tenant: TenantId,
+        /// The question.
+        request: Box<AdmissionRequest>,
+    },
+    /// Find a meeting by organizer and conference ID (a SIP client calling or subscribing to
+    /// its focus URI).
+    FindMeeting {
+        /// Organizer URI.
+        organizer: String,
+        /// Conference ID.
+        conference_id: String,
+    },
+    /// Write an audit record.
+    Audit {
+        /// The tenant.
+        tenant: TenantId,
+        /// The event name (`join`, `leave`, `admission-denied`, ...).
+        event: &'static str,
+        /// The meeting.
+        meeting: Option<i64>,
+        /// Who (a URI, or the caller's number).
+        subject: String,
+        /// More.
+        detail: String,
     },
     /// Release a call's media port.
     CloseMedia {
@@ -112,6 +190,19 @@ pub enum WorkResult {
     Media(Option<u16>),
     /// For [`Work::Service`].
     Service(ServiceAnswer),
+    /// For [`Work::Attendant`].
+    Attendant(Result<StepResult, StepFailed>),
+    /// For [`Work::Lookup`]: the answer for the plugin, and the meeting when found.
+    Lookup(ConferenceLookup, Option<Box<MeetingRef>>),
+    /// For [`Work::VerifyPasscode`].
+    Passcode(PasscodeResult),
+    /// For [`Work::VerifyPin`]: the answer, and the user's tenant and organizer status when
+    /// signed in.
+    Pin(PinResult),
+    /// For [`Work::Admit`].
+    Admit(AdmissionDecision),
+    /// For [`Work::FindMeeting`].
+    Meeting(Option<Box<MeetingRef>>),
     /// For work that answers nothing.
     Done,
 }
@@ -120,14 +211,27 @@ pub enum WorkResult {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A dial-in access number of a tenant.
-    AccessNumber {
-        /// Its tenant.
-        tenant: TenantId,
-        /// The number.
-        number: E164,
-    },
+    AccessNumber(Box<Routed>),
     /// Nothing in the pool.
     NotFound,
+}
+
+/// A call routed to an access number: what its attendant needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    /// The access number's tenant.
+    pub tenant: TenantId,
+    /// The number.
+    pub number: E164,
+    /// The access number (languages, region).
+    pub access: AccessNumber,
+    /// The location profile of that region (numbers typed at the attendant are normalized
+    /// with it).
+    pub profile: Option<String>,
+    /// The tenant's meeting settings (attempts, keypad, announcements, timeouts).
+    pub settings: MeetingSettings,
+    /// The caller's number, normalized when it could be.
+    pub calling: Option<String>,
 }
 
 /// What the switch wants done.
@@ -139,6 +243,8 @@ pub enum SwitchOutput {
     Work(WorkId, Work),
     /// Something an operator should know about a call (connected, ended), for logs and tests.
     Note(CallNote),
+    /// Something for the media engine.
+    Media(MediaOrder),
 }
 
 /// A call event worth a log line.
@@ -237,6 +343,22 @@ struct Call {
     realm: String,
     /// Our re-INVITE (session refresh) in flight.
     refresh: Option<ClientTxId>,
+    /// Where the call was routed (access number calls).
+    pub(crate) routed: Option<Box<Routed>>,
+    /// The attendant, from the ACK until the caller joins or leaves.
+    pub(crate) attendant: Option<AttendantDriver>,
+    /// The meeting the attendant's lookup found (or the focus URI named).
+    pub(crate) meeting: Option<MeetingRef>,
+    /// The meeting the call is in or waiting for (its Focus has the call as a member).
+    pub(crate) focus: Option<i64>,
+    /// `*` was pressed in the meeting: the next key is a keypad command.
+    pub(crate) keypad_armed: bool,
+    /// The caller's recorded name is kept by the shell.
+    pub(crate) has_name: bool,
+    /// The media leg was opened.
+    pub(crate) media_open: bool,
+    /// Waiting on hold or in the lobby until then.
+    pub(crate) wait_until: Option<Instant>,
 }
 
 /// A SERVICE being authenticated or run.
@@ -257,6 +379,7 @@ enum Waiter {
 }
 
 /// The switch.
+#[allow(clippy::struct_field_names)]
 pub struct Switch {
     ep: Endpoint,
     auth: Authenticator,
@@ -269,6 +392,14 @@ pub struct Switch {
     by_client_tx: HashMap<ClientTxId, CallId>,
     work: HashMap<WorkId, Waiter>,
     services: HashMap<u64, PendingService>,
+    /// Active meetings by row id.
+    pub(crate) focuses: HashMap<i64, Focus>,
+    /// Attendant timers and other per-call deadlines.
+    pub(crate) call_timers: BinaryHeap<Reverse<(Instant, CallId)>>,
+    /// The latest `now` seen (for clean-ups that happen where no `now` is at hand).
+    clock: Instant,
+    /// Announcement ids.
+    next_announcement: u64,
     timers: BinaryHeap<Reverse<(Instant, CallId)>>,
     out: VecDeque<SwitchOutput>,
     next: u64,
@@ -293,6 +424,10 @@ impl Switch {
             by_client_tx: HashMap::new(),
             work: HashMap::new(),
             services: HashMap::new(),
+            focuses: HashMap::new(),
+            call_timers: BinaryHeap::new(),
+            clock: now,
+            next_announcement: 0,
             timers: BinaryHeap::new(),
             out: VecDeque::new(),
             next: 0,
@@ -316,12 +451,14 @@ impl Switch {
 
     /// Bytes arrived on `flow`.
     pub fn handle_bytes(&mut self, flow: Flow, bytes: &[u8], now: Instant) {
+        self.clock = now;
         self.ep.handle_bytes(flow, bytes, now);
         self.drain(now);
     }
 
     /// Time passed.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock = now;
         self.ep.handle_timeout(now);
         while let Some(Reverse((at, call))) = self.timers.peek().copied() {
             if at > now {
@@ -330,6 +467,20 @@ impl Switch {
             self.timers.pop();
             self.session_timer(call, at, now);
         }
+        while let Some(Reverse((at, call))) = self.call_timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.call_timers.pop();
+            self.call_timer(call, now);
+        }
+        self.drain(now);
+    }
+
+    /// The media engine reports.
+    pub fn media_input(&mut self, input: MediaInput, now: Instant) {
+        self.clock = now;
+        self.media_event(input, now);
         self.drain(now);
     }
 
@@ -337,10 +488,8 @@ impl Switch {
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let sip = self.ep.poll_timeout();
         let own = self.timers.peek().map(|Reverse((at, _))| *at);
-        match (sip, own) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let calls = self.call_timers.peek().map(|Reverse((at, _))| *at);
+        [sip, own, calls].into_iter().flatten().min()
     }
 
     /// The next output.
@@ -350,6 +499,7 @@ impl Switch {
 
     /// The shell finished a piece of work.
     pub fn work_done(&mut self, id: WorkId, result: WorkResult, now: Instant) {
+        self.clock = now;
         match (self.work.remove(&id), result) {
             (Some(Waiter::Call(call)), WorkResult::Ha1(ha1)) => self.authenticated(call, ha1, now),
             (Some(Waiter::Call(call)), WorkResult::Route(route)) => self.routed(call, route, now),
@@ -362,6 +512,16 @@ impl Switch {
             (Some(Waiter::Service(s)), WorkResult::Service(answer)) => {
                 self.service_answered(s, answer, now)
             }
+            (Some(Waiter::Call(call)), WorkResult::Attendant(r)) => self.stepped(call, r, now),
+            (Some(Waiter::Call(call)), WorkResult::Lookup(r, meeting)) => {
+                self.looked_up(call, r, meeting, now)
+            }
+            (Some(Waiter::Call(call)), WorkResult::Passcode(r)) => {
+                self.passcode_checked(call, r, now)
+            }
+            (Some(Waiter::Call(call)), WorkResult::Pin(r)) => self.pin_checked(call, r, now),
+            (Some(Waiter::Call(call)), WorkResult::Admit(d)) => self.admitted(call, d, now),
+            (Some(Waiter::Call(call)), WorkResult::Meeting(m)) => self.meeting_found(call, m, now),
             _ => {}
         }
         self.drain(now);
@@ -484,6 +644,14 @@ impl Switch {
             local_tag,
             realm: String::new(),
             refresh: None,
+            routed: None,
+            attendant: None,
+            meeting: None,
+            focus: None,
+            keypad_armed: false,
+            has_name: false,
+            media_open: false,
+            wait_until: None,
         };
         self.calls.insert(id, call);
         self.by_tx.insert(tx, id);
@@ -678,6 +846,7 @@ impl Switch {
         };
         call.stage = Stage::Routing;
         let number = call.invite.uri.user().unwrap_or_default();
+        let calling = call.invite.field_from().ok().and_then(|f| f.uri.user());
         let work = match call.caller.clone() {
             Some(Caller::Gateway {
                 tenant, profile, ..
@@ -685,11 +854,13 @@ impl Switch {
                 tenant,
                 profile: Some(profile),
                 number,
+                calling,
             },
             Some(Caller::User { tenant, .. }) => Work::Route {
                 tenant,
                 profile: None,
                 number,
+                calling,
             },
             None => return,
         };
@@ -699,9 +870,10 @@ impl Switch {
     fn routed(&mut self, id: CallId, route: Route, now: Instant) {
         match route {
             Route::NotFound => self.fail(id, &SipError::NotFound, "no such number", now),
-            Route::AccessNumber { number, .. } => {
+            Route::AccessNumber(routed) => {
                 if let Some(call) = self.calls.get_mut(&id) {
-                    call.number = Some(number);
+                    call.number = Some(routed.number.clone());
+                    call.routed = Some(routed);
                     call.stage = Stage::OpeningMedia;
                 }
                 self.request_work(id, Work::OpenMedia { call: id });
@@ -806,6 +978,7 @@ impl Switch {
         };
         self.ep.respond(tx, ok, now);
         self.out.push_back(SwitchOutput::Note(note));
+        self.open_media(id);
     }
 
     /// Refuse a pending call and forget it.
@@ -866,11 +1039,14 @@ impl Switch {
         if let Some(t) = call.tx.take() {
             self.by_tx.remove(&t);
         }
-        if let (Some(offer), Some(session)) = (call.late_offer.take(), call.session.as_mut())
-            && session.accept(&offer, &ack.body).is_err()
-        {
-            self.hang_up(id, "late-offer answer refused", now);
+        if let (Some(offer), Some(session)) = (call.late_offer.take(), call.session.as_mut()) {
+            if session.accept(&offer, &ack.body).is_err() {
+                self.hang_up(id, "late-offer answer refused", now);
+                return;
+            }
+            self.open_media(id);
         }
+        self.confirmed(id, now);
     }
 
     // ---- established calls ----
@@ -953,8 +1129,15 @@ impl Switch {
                 }
                 ok.headers.push(HeaderName::CONTENT_TYPE, "application/sdp");
                 ok.body = Bytes::from(sdp);
+                let media = session.media().cloned();
                 self.ep.respond(tx, ok, now);
                 self.rearm(id);
+                if let Some(media) = media {
+                    self.out.push_back(SwitchOutput::Media(MediaOrder::Update {
+                        call: id,
+                        media: Box::new(media),
+                    }));
+                }
             }
             Err(rejection) => {
                 let w = rejection.warning();
@@ -1066,9 +1249,14 @@ impl Switch {
     }
 
     fn forget(&mut self, id: CallId, reason: &'static str) {
+        self.leave_conference(id, reason);
         let Some(call) = self.calls.remove(&id) else {
             return;
         };
+        if call.media_open {
+            self.out
+                .push_back(SwitchOutput::Media(MediaOrder::Close { call: id }));
+        }
         if let Some(tx) = call.tx {
             self.by_tx.remove(&tx);
         }
@@ -1086,6 +1274,8 @@ impl Switch {
             .push_back(SwitchOutput::Note(CallNote::Ended { call: id, reason }));
     }
 }
+
+mod dialin;
 
 /// Our Contact URI on a flow.
 fn contact_uri(flow: Flow) -> String {

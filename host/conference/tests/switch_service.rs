@@ -79,7 +79,7 @@ fn outputs(s: &mut Switch) -> (Vec<String>, Vec<(WorkId, Work)>) {
         match o {
             SwitchOutput::Transmit(t) => sent.push(String::from_utf8_lossy(&t.bytes).into_owned()),
             SwitchOutput::Work(id, w) => work.push((id, w)),
-            SwitchOutput::Note(_) => {}
+            SwitchOutput::Note(_) | SwitchOutput::Media(_) => {}
         }
     }
     (sent, work)

@@ -43,6 +43,7 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
             post(rollback),
         )
         .route("/v1/tenants/{tenant}/normalize", get(normalize))
+        .route("/v1/tenants/{tenant}/audit", get(audit))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
@@ -391,6 +392,39 @@ async fn metrics(State(s): State<Arc<Services>>) -> impl IntoResponse {
             labels(k)
         ));
     }
+    if let Some(m) = s.media_stats.get() {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (name, help, kind, v) in [
+            (
+                "plenum_media_ticks_total",
+                "Media ticks run.",
+                "counter",
+                m.ticks.load(Relaxed),
+            ),
+            (
+                "plenum_media_late_ticks_total",
+                "Media ticks that started over 5 ms late.",
+                "counter",
+                m.late_ticks.load(Relaxed),
+            ),
+            (
+                "plenum_media_busy_microseconds_total",
+                "Time the media thread spent working.",
+                "counter",
+                m.busy_us.load(Relaxed),
+            ),
+            (
+                "plenum_media_legs",
+                "Media legs open.",
+                "gauge",
+                m.legs.load(Relaxed),
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
+            ));
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
@@ -476,6 +510,59 @@ async fn normalize(
             e164,
             source,
         }))
+    })
+    .await
+}
+
+/// `limit` of the audit query.
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default = "default_audit_limit")]
+    limit: u32,
+}
+
+fn default_audit_limit() -> u32 {
+    100
+}
+
+/// One audit entry, newest first.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuditView {
+    /// Unix seconds.
+    pub at: i64,
+    /// `join`, `failed-passcode`, ...
+    pub event: String,
+    /// The conference row, if any.
+    pub conference: Option<i64>,
+    /// Who.
+    pub subject: String,
+    /// More.
+    pub detail: String,
+}
+
+async fn audit(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let events = s
+            .pool()
+            .audit_events(&tenant, q.limit.min(10_000))
+            .map_err(internal)?;
+        Ok(Json(
+            events
+                .into_iter()
+                .map(|e| AuditView {
+                    at: e.at,
+                    event: e.event.as_str().to_owned(),
+                    conference: e.conference,
+                    subject: e.subject,
+                    detail: e.detail,
+                })
+                .collect(),
+        ))
     })
     .await
 }

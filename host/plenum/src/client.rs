@@ -224,6 +224,36 @@ impl Client {
     }
 }
 
+impl Client {
+    /// `plenum audit`.
+    pub fn audit(&self, tenant: &str, limit: u32, json: bool) -> anyhow::Result<()> {
+        let url = format!("{}/v1/tenants/{tenant}/audit", self.base);
+        let req = self
+            .agent
+            .get(&url)
+            .header("Authorization", &self.auth())
+            .query("limit", limit.to_string());
+        let events: Vec<crate::admin::AuditView> = self.finish(req.call())?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&events)?);
+            return Ok(());
+        }
+        println!(
+            "{:<20} {:<22} {:>6} {:<32} DETAIL",
+            "AT", "EVENT", "CONF", "SUBJECT"
+        );
+        for e in events {
+            let at = plenum_c3p::format_date_time(e.at);
+            let conf = e.conference.map(|c| c.to_string()).unwrap_or_default();
+            println!(
+                "{at:<20} {:<22} {conf:>6} {:<32} {}",
+                e.event, e.subject, e.detail
+            );
+        }
+        Ok(())
+    }
+}
+
 fn read_token(path: &PathBuf) -> anyhow::Result<String> {
     let t = std::fs::read_to_string(path).with_context(|| {
         format!("reading the admin token {} (pass --token, set PLENUM_ADMIN_TOKEN, or --data-dir of the server)", path.display())

@@ -47,6 +47,9 @@ pub struct MediaConfig {
     pub rtp_port_min: u16,
     /// Highest RTP port.
     pub rtp_port_max: u16,
+    /// Tenants' prompt packs: `<dir>/<tenant>/<language>/<name>.wav`.
+    #[serde(default)]
+    pub prompt_packs: Option<PathBuf>,
 }
 
 /// The admin API.

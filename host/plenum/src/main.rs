@@ -12,9 +12,11 @@
 
 mod admin;
 mod client;
+mod conference;
 mod config;
 mod focus;
 mod ics;
+mod media;
 mod meeting;
 
 mod repo;
@@ -51,6 +53,21 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A tenant's audit log (joins, leaves, failed conference IDs, passcodes and PINs,
+    /// lockouts, meetings and plugin changes), newest first.
+    Audit {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// Most entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Schedule, list, show and delete an organizer's dial-in meetings (C3P over SIP).
     #[command(subcommand)]
     Meeting(meeting::MeetingCommand),
@@ -216,6 +233,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Meeting(cmd) => meeting::run(cmd),
+        Command::Audit {
+            server,
+            tenant,
+            limit,
+            json,
+        } => client::Client::new(&server)?.audit(&tenant, limit, json),
     }
 }
 

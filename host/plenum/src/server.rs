@@ -28,6 +28,8 @@ pub struct Services {
     pool: Arc<dyn Pool>,
     registry: Arc<Registry>,
     plugins: Plugins,
+    /// The media engine's counters, once it runs.
+    pub media_stats: std::sync::OnceLock<Arc<crate::media::EngineStats>>,
 }
 
 impl Services {
@@ -107,7 +109,22 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         "plenum: admin API on http://{admin_addr} (token in {})",
         data_dir.join(TOKEN_FILE).display()
     );
-    let media = (cfg.media.rtp_port_min, cfg.media.rtp_port_max);
+    let packs = match &cfg.media.prompt_packs {
+        Some(dir) => plenum_assets::PromptPacks::load(dir)
+            .map_err(|e| anyhow::anyhow!("prompt packs in {}: {e}", dir.display()))?,
+        None => plenum_assets::PromptPacks::empty(),
+    };
+    for w in packs.warnings() {
+        tracing::warn!(warning = %w, "prompt pack");
+    }
+    let prompts = Arc::new(plenum_assets::Prompts::new(
+        plenum_assets::Catalog::embedded(),
+        packs,
+    ));
+    let media = crate::sip::MediaSetup {
+        ports: (cfg.media.rtp_port_min, cfg.media.rtp_port_max),
+        prompts,
+    };
     let bound = crate::sip::start(
         &cfg.sip_listen()?,
         media,
@@ -169,6 +186,7 @@ fn start(cfg: &Config) -> anyhow::Result<Services> {
         pool,
         registry,
         plugins,
+        media_stats: std::sync::OnceLock::new(),
     })
 }
 

@@ -6,7 +6,9 @@
 //! - The core task owns the [`Switch`] (and so every transaction and dialog): it feeds it
 //!   messages, work results and time, and carries out what it asks: bytes to send, and work
 //!   (pool lookups, plugin calls) run on the blocking pool with the result fed back.
-//! - Media ports are reserved here (a bound UDP socket per call) until the media engine lands.
+//! - Media ports are reserved here (a bound RTP and RTCP socket per call) and handed to the
+//!   media engine when the call's SDP is settled; the engine's events come back into the same
+//!   task.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +20,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use plenum_conference::directory::{Directory, Gateway, TenantEntry};
 use plenum_conference::switch::{
-    Route, Switch, SwitchConfig, SwitchOutput, Work, WorkId, WorkResult,
+    Route, Routed, Switch, SwitchConfig, SwitchOutput, Work, WorkId, WorkResult,
 };
 use plenum_plugin_api::normalizer::{NormalizeOutcome, NormalizeRequest, NumberKind};
 use plenum_sip::auth::Algorithm;
@@ -62,10 +64,18 @@ pub struct Bound {
     pub listening: Vec<(ConfigTransport, SocketAddr)>,
 }
 
+/// What the media side needs.
+pub struct MediaSetup {
+    /// RTP port range.
+    pub ports: (u16, u16),
+    /// The prompts (tenants' packs over the built-in catalogue).
+    pub prompts: Arc<plenum_assets::Prompts>,
+}
+
 /// Bind every listening point and start the tasks.
 pub async fn start(
     listen: &[SipListen],
-    media_ports: (u16, u16),
+    media: MediaSetup,
     digest: Vec<plenum_sip::auth::Algorithm>,
     services: Arc<Services>,
 ) -> anyhow::Result<Bound> {
@@ -116,16 +126,21 @@ pub async fn start(
         digest_algorithms: digest,
         ..Default::default()
     };
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let engine = crate::media::MediaEngine::start(media_tx, Duration::from_secs(5));
+    let _ = services.media_stats.set(engine.stats());
     let core = Core {
         switch: Switch::new(config, directory, Instant::now()),
         udp,
         conns: HashMap::new(),
         services,
-        media: MediaPorts::new(media_ports),
+        ports: MediaPorts::new(media.ports),
+        media: crate::conference::MediaShell::new(engine, media.prompts),
+        sessions: Arc::new(crate::conference::Sessions::default()),
         in_tx,
         conn_ids,
     };
-    tokio::spawn(core.run(in_rx));
+    tokio::spawn(core.run(in_rx, media_rx));
     Ok(Bound { listening })
 }
 
@@ -285,13 +300,19 @@ struct Core {
     udp: HashMap<SocketAddr, Arc<UdpSocket>>,
     conns: HashMap<u64, TcpConn>,
     services: Arc<Services>,
-    media: MediaPorts,
+    ports: MediaPorts,
+    media: crate::conference::MediaShell,
+    sessions: Arc<crate::conference::Sessions>,
     in_tx: mpsc::Sender<Inbound>,
     conn_ids: Arc<AtomicU64>,
 }
 
 impl Core {
-    async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>) {
+    async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut media: mpsc::UnboundedReceiver<crate::media::MediaEvent>,
+    ) {
         let (work_tx, mut work_rx) = mpsc::channel::<(WorkId, WorkResult)>(8192);
         loop {
             let deadline = self.switch.poll_timeout();
@@ -311,6 +332,9 @@ impl Core {
                 done = work_rx.recv() => if let Some((id, result)) = done {
                     self.switch.work_done(id, result, Instant::now());
                 },
+                event = media.recv() => if let Some(e) = event {
+                    self.media_event(e);
+                },
                 () = sleep => self.switch.handle_timeout(Instant::now()),
             }
             self.flush(&work_tx);
@@ -323,6 +347,10 @@ impl Core {
                 SwitchOutput::Transmit(t) => self.send(t.flow, t.bytes),
                 SwitchOutput::Work(id, work) => self.work(id, work, work_tx),
                 SwitchOutput::Note(note) => tracing::info!(?note, "call"),
+                SwitchOutput::Media(order) => {
+                    let ports = &mut self.ports;
+                    self.media.order(order, |port| ports.take(port));
+                }
             }
         }
     }
@@ -372,18 +400,50 @@ impl Core {
         });
     }
 
+    fn media_event(&mut self, e: crate::media::MediaEvent) {
+        use crate::media::MediaEvent as E;
+        use plenum_conference::switch::{CallId, MediaInput};
+        let input = match e {
+            E::Digit { call, digit } => MediaInput::Digit {
+                call: CallId(call),
+                digit,
+            },
+            E::PlayFinished { call, id } => MediaInput::PlayFinished {
+                call: CallId(call),
+                id,
+            },
+            E::Recorded { call, samples, ms } => {
+                self.media.recorded(CallId(call), samples);
+                MediaInput::Recorded {
+                    call: CallId(call),
+                    ms,
+                }
+            }
+            E::Announced { id } => MediaInput::Announced { id },
+            E::Quiet { call, for_ms } => MediaInput::Quiet {
+                call: CallId(call),
+                for_ms,
+            },
+        };
+        self.switch.media_input(input, Instant::now());
+    }
+
     fn work(&mut self, id: WorkId, work: Work, work_tx: &mpsc::Sender<(WorkId, WorkResult)>) {
         match work {
             Work::OpenMedia { .. } => {
-                let port = self.media.open(self.media_ip());
+                let port = self.ports.open(self.media_ip());
                 let _ = work_tx.try_send((id, WorkResult::Media(port)));
             }
-            Work::CloseMedia { port, .. } => self.media.close(port),
+            Work::CloseMedia { call, port } => {
+                self.ports.close(port);
+                self.sessions.end(call);
+            }
             other => {
                 let services = Arc::clone(&self.services);
+                let sessions = Arc::clone(&self.sessions);
                 let tx = work_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = run_work(&services, other);
+                    let result = run_work(&services, &sessions, other);
                     let _ = tx.blocking_send((id, result));
                 });
             }
@@ -399,7 +459,8 @@ impl Core {
 }
 
 /// Work that needs the pool or the plugins (blocking).
-fn run_work(s: &Services, work: Work) -> WorkResult {
+fn run_work(s: &Services, sessions: &crate::conference::Sessions, work: Work) -> WorkResult {
+    use crate::conference as c;
     match work {
         Work::Ha1 {
             username,
@@ -417,7 +478,8 @@ fn run_work(s: &Services, work: Work) -> WorkResult {
             tenant,
             profile,
             number,
-        } => WorkResult::Route(route(s, &tenant, profile, &number)),
+            calling,
+        } => WorkResult::Route(route(s, &tenant, profile, &number, calling)),
         Work::Service {
             requester,
             tenant,
@@ -433,12 +495,68 @@ fn run_work(s: &Services, work: Work) -> WorkResult {
                 plenum_conference::focus_factory::handle(&backend, &requester, &target, &body);
             WorkResult::Service(answer)
         }
+        Work::Attendant { call, event, info } => {
+            WorkResult::Attendant(sessions.step(s, call, *info, &event))
+        }
+        Work::Lookup { tenant, pstn_id } => {
+            let (r, m) = c::lookup(s, &tenant, &pstn_id);
+            WorkResult::Lookup(r, m)
+        }
+        Work::VerifyPasscode {
+            meeting,
+            tenant,
+            passcode,
+        } => WorkResult::Passcode(c::verify_passcode(s, &tenant, meeting, &passcode)),
+        Work::VerifyPin {
+            tenant,
+            profile,
+            who,
+            pin,
+            meeting,
+        } => WorkResult::Pin(c::verify_pin(
+            s,
+            &tenant,
+            profile.as_deref(),
+            &who,
+            &pin,
+            meeting,
+        )),
+        Work::Admit { tenant, request } => WorkResult::Admit(c::admit(s, &tenant, &request)),
+        Work::FindMeeting {
+            organizer,
+            conference_id,
+        } => WorkResult::Meeting(
+            s.pool()
+                .conference(&organizer, &conference_id)
+                .ok()
+                .flatten()
+                .filter(|m| m.expires_at > plenum_types::unix_now())
+                .map(|m| Box::new(c::meeting_ref(m))),
+        ),
+        Work::Audit {
+            tenant,
+            event,
+            meeting,
+            subject,
+            detail,
+        } => {
+            if let Some(event) = plenum_storage::AuditEvent::from_name(event) {
+                c::audit(s, &tenant, event, meeting, &subject, &detail);
+            }
+            WorkResult::Done
+        }
         Work::OpenMedia { .. } | Work::CloseMedia { .. } => WorkResult::Done,
     }
 }
 
 /// Normalize with the tenant's profile, then the reverse lookup.
-fn route(s: &Services, tenant: &TenantId, profile: Option<String>, number: &str) -> Route {
+fn route(
+    s: &Services,
+    tenant: &TenantId,
+    profile: Option<String>,
+    number: &str,
+    calling: Option<String>,
+) -> Route {
     let Ok(Some(t)) = s.pool().tenant(tenant) else {
         return Route::NotFound;
     };
@@ -460,20 +578,42 @@ fn route(s: &Services, tenant: &TenantId, profile: Option<String>, number: &str)
     let Ok(e164) = E164::new(&e164) else {
         return Route::NotFound;
     };
-    match s.pool().access_number(&e164) {
-        Ok(Some(a)) => Route::AccessNumber {
-            tenant: a.tenant,
-            number: a.number,
+    let Ok(Some(a)) = s.pool().access_number(&e164) else {
+        return Route::NotFound;
+    };
+    // The profile of the access number's region: extensions and numbers typed at its
+    // attendant are normalized with it.
+    let profile = s
+        .pool()
+        .profiles(&a.tenant)
+        .ok()
+        .and_then(|ps| ps.into_iter().find(|p| p.region == a.region))
+        .map(|p| p.name);
+    let ctx = crate::conference::policy_context(s, &a.tenant);
+    let settings = s.plugins().settings(&a.tenant, &ctx).value;
+    Route::AccessNumber(Box::new(Routed {
+        tenant: a.tenant.clone(),
+        number: a.number.clone(),
+        access: plenum_plugin_api::types::AccessNumber {
+            number: a.number.as_str().to_owned(),
+            display: a.display,
+            region: a.region,
+            languages: a.languages,
+            priority: a.priority,
         },
-        _ => Route::NotFound,
-    }
+        profile,
+        settings,
+        calling: calling.filter(|c| !c.is_empty()),
+    }))
 }
 
-/// Media ports reserved per call: a bound UDP socket holds each one.
+/// Media ports reserved per call: an even RTP port and the odd RTCP port above it, both
+/// bound; the sockets go to the media engine when the leg opens, the port stays reserved until
+/// the call ends.
 struct MediaPorts {
     range: (u16, u16),
     next: u16,
-    held: HashMap<u16, std::net::UdpSocket>,
+    held: HashMap<u16, Option<(std::net::UdpSocket, std::net::UdpSocket)>>,
 }
 
 impl MediaPorts {
@@ -485,7 +625,7 @@ impl MediaPorts {
         }
     }
 
-    /// An even port (RTP; RTCP is the next one) that binds, or none.
+    /// An even port (RTP) whose odd neighbour (RTCP) binds too, or none.
     fn open(&mut self, ip: IpAddr) -> Option<u16> {
         let (lo, hi) = self.range;
         let span = u32::from(hi.saturating_sub(lo)) + 1;
@@ -496,15 +636,24 @@ impl MediaPorts {
             } else {
                 self.next + 2
             };
-            if port < lo || self.held.contains_key(&port) {
+            if port < lo || port.saturating_add(1) > hi || self.held.contains_key(&port) {
                 continue;
             }
-            if let Ok(sock) = std::net::UdpSocket::bind((ip, port)) {
-                self.held.insert(port, sock);
-                return Some(port);
-            }
+            let Ok(rtp) = std::net::UdpSocket::bind((ip, port)) else {
+                continue;
+            };
+            let Ok(rtcp) = std::net::UdpSocket::bind((ip, port + 1)) else {
+                continue;
+            };
+            self.held.insert(port, Some((rtp, rtcp)));
+            return Some(port);
         }
         None
+    }
+
+    /// The sockets of a reserved port, once.
+    fn take(&mut self, port: u16) -> Option<(std::net::UdpSocket, std::net::UdpSocket)> {
+        self.held.get_mut(&port).and_then(Option::take)
     }
 
     fn close(&mut self, port: u16) {

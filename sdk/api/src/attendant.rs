@@ -269,8 +269,9 @@ contract! {
 }
 
 impl Action {
-    /// Whether the host waits for an event after this action (the rest of a list after a
-    /// waiting action still runs first; the event answers the waiting one).
+    /// Whether the host waits for an event after this action. The first waiting action ends
+    /// the list: the actions after it are dropped (and counted), exactly as the SDK harness
+    /// runs a script; the event that answers it starts the next step.
     pub fn waits(&self) -> bool {
         matches!(
             self,
