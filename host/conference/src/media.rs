@@ -139,6 +139,16 @@ pub enum MediaOrder {
         /// The meeting.
         meeting: i64,
     },
+    /// A SIP INFO in the call's dialog, maybe DTMF (`application/dtmf-relay`,
+    /// `application/dtmf`).
+    Info {
+        /// The call.
+        call: CallId,
+        /// Its Content-Type.
+        content_type: String,
+        /// Its body.
+        body: bytes::Bytes,
+    },
     /// Close the call's leg.
     Close {
         /// The call.

@@ -201,8 +201,8 @@ pub enum WorkResult {
     Pin(PinResult),
     /// For [`Work::Admit`].
     Admit(AdmissionDecision),
-    /// For [`Work::FindMeeting`].
-    Meeting(Option<Box<MeetingRef>>),
+    /// For [`Work::FindMeeting`]: the meeting and its tenant's settings.
+    Meeting(Option<Box<(MeetingRef, MeetingSettings)>>),
     /// For work that answers nothing.
     Done,
 }
@@ -359,6 +359,8 @@ struct Call {
     pub(crate) media_open: bool,
     /// Waiting on hold or in the lobby until then.
     pub(crate) wait_until: Option<Instant>,
+    /// The tenant's meeting settings (keypad, announcements, timeouts).
+    pub(crate) settings: Option<Box<MeetingSettings>>,
 }
 
 /// A SERVICE being authenticated or run.
@@ -376,6 +378,7 @@ struct PendingService {
 enum Waiter {
     Call(CallId),
     Service(u64),
+    Subscribe(u64),
 }
 
 /// The switch.
@@ -396,6 +399,12 @@ pub struct Switch {
     pub(crate) focuses: HashMap<i64, Focus>,
     /// Attendant timers and other per-call deadlines.
     pub(crate) call_timers: BinaryHeap<Reverse<(Instant, CallId)>>,
+    /// Roster subscriptions (the conference event package).
+    subs: HashMap<u64, roster::Subscription>,
+    sub_by_dialog: HashMap<DialogId, u64>,
+    notify_tx: HashMap<ClientTxId, u64>,
+    sub_timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    subscribes: HashMap<u64, roster::PendingSubscribe>,
     /// The latest `now` seen (for clean-ups that happen where no `now` is at hand).
     clock: Instant,
     /// Announcement ids.
@@ -426,6 +435,11 @@ impl Switch {
             services: HashMap::new(),
             focuses: HashMap::new(),
             call_timers: BinaryHeap::new(),
+            subs: HashMap::new(),
+            sub_by_dialog: HashMap::new(),
+            notify_tx: HashMap::new(),
+            sub_timers: BinaryHeap::new(),
+            subscribes: HashMap::new(),
             clock: now,
             next_announcement: 0,
             timers: BinaryHeap::new(),
@@ -474,6 +488,13 @@ impl Switch {
             self.call_timers.pop();
             self.call_timer(call, now);
         }
+        while let Some(Reverse((at, sub))) = self.sub_timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.sub_timers.pop();
+            self.subscription_timer(sub, now);
+        }
         self.drain(now);
     }
 
@@ -489,7 +510,8 @@ impl Switch {
         let sip = self.ep.poll_timeout();
         let own = self.timers.peek().map(|Reverse((at, _))| *at);
         let calls = self.call_timers.peek().map(|Reverse((at, _))| *at);
-        [sip, own, calls].into_iter().flatten().min()
+        let subs = self.sub_timers.peek().map(|Reverse((at, _))| *at);
+        [sip, own, calls, subs].into_iter().flatten().min()
     }
 
     /// The next output.
@@ -522,6 +544,10 @@ impl Switch {
             (Some(Waiter::Call(call)), WorkResult::Pin(r)) => self.pin_checked(call, r, now),
             (Some(Waiter::Call(call)), WorkResult::Admit(d)) => self.admitted(call, d, now),
             (Some(Waiter::Call(call)), WorkResult::Meeting(m)) => self.meeting_found(call, m, now),
+            (Some(Waiter::Subscribe(s)), WorkResult::Ha1(ha1)) => {
+                self.subscribe_authenticated(s, ha1, now)
+            }
+            (Some(Waiter::Subscribe(s)), WorkResult::Meeting(m)) => self.subscribe_found(s, m, now),
             _ => {}
         }
         self.drain(now);
@@ -566,9 +592,17 @@ impl Switch {
                     self.hang_up(call, "no ACK", now);
                 }
             }
-            Event::Response { tx, response } => self.response(tx, &response, now),
+            Event::Response { tx, response } => {
+                if self.notify_tx.contains_key(&tx) {
+                    self.notify_answered(tx, response.code, now);
+                } else {
+                    self.response(tx, &response, now);
+                }
+            }
             Event::Timeout { tx } => {
-                if let Some(call) = self.by_client_tx.remove(&tx) {
+                if self.notify_tx.contains_key(&tx) {
+                    self.notify_answered(tx, 408, now);
+                } else if let Some(call) = self.by_client_tx.remove(&tx) {
                     self.hang_up(call, "session refresh timed out", now);
                 }
             }
@@ -598,7 +632,7 @@ impl Switch {
             }
             Method::Invite => self.invite(tx, request, flow, now),
             Method::Service => self.service(tx, request, now),
-            Method::Subscribe => self.refuse(tx, &request, &SipError::NotImplemented, now),
+            Method::Subscribe => self.subscribe(tx, request, flow, now),
             Method::Bye | Method::Info | Method::Update | Method::Notify | Method::Prack => {
                 self.refuse(tx, &request, &SipError::NoSuchCall, now)
             }
@@ -652,6 +686,7 @@ impl Switch {
             has_name: false,
             media_open: false,
             wait_until: None,
+            settings: None,
         };
         self.calls.insert(id, call);
         self.by_tx.insert(tx, id);
@@ -845,6 +880,26 @@ impl Switch {
             return;
         };
         call.stage = Stage::Routing;
+        // A SIP client calling a meeting's focus URI: no attendant, straight to admission.
+        if let Some((organizer, conference_id)) = focus_of(&call.invite.uri) {
+            if matches!(call.caller, Some(Caller::User { .. })) {
+                self.request_work(
+                    id,
+                    Work::FindMeeting {
+                        organizer,
+                        conference_id,
+                    },
+                );
+            } else {
+                self.fail(
+                    id,
+                    &SipError::Forbidden,
+                    "focus called by a gateway",
+                    self.clock,
+                );
+            }
+            return;
+        }
         let number = call.invite.uri.user().unwrap_or_default();
         let calling = call.invite.field_from().ok().and_then(|f| f.uri.user());
         let work = match call.caller.clone() {
@@ -873,6 +928,7 @@ impl Switch {
             Route::AccessNumber(routed) => {
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.number = Some(routed.number.clone());
+                    call.settings = Some(Box::new(routed.settings.clone()));
                     call.routed = Some(routed);
                     call.stage = Stage::OpeningMedia;
                 }
@@ -1052,6 +1108,13 @@ impl Switch {
     // ---- established calls ----
 
     fn in_dialog(&mut self, tx: ServerTxId, request: Request, now: Instant) {
+        if let Some(sub) = DialogId::of_request(&request)
+            .ok()
+            .and_then(|d| self.sub_by_dialog.get(&d).copied())
+        {
+            self.subscription_request(sub, tx, &request, now);
+            return;
+        }
         let id = DialogId::of_request(&request)
             .ok()
             .and_then(|d| self.by_dialog.get(&d).copied());
@@ -1082,7 +1145,23 @@ impl Switch {
                 let ok = compose::response(&request, 200, None);
                 self.ep.respond(tx, ok, now);
             }
-            Method::Info | Method::Options | Method::Notify => {
+            Method::Info => {
+                // DTMF in INFO (many PBXs): the media engine reads it and merges it with the
+                // RFC 4733 copy of the same press.
+                if let Some(t) = request.content_type()
+                    && call.media_open
+                    && !request.body.is_empty()
+                {
+                    self.out.push_back(SwitchOutput::Media(MediaOrder::Info {
+                        call: id,
+                        content_type: t.to_owned(),
+                        body: request.body.clone(),
+                    }));
+                }
+                let ok = compose::response(&request, 200, None);
+                self.ep.respond(tx, ok, now);
+            }
+            Method::Options | Method::Notify => {
                 let ok = compose::response(&request, 200, None);
                 self.ep.respond(tx, ok, now);
             }
@@ -1276,6 +1355,7 @@ impl Switch {
 }
 
 mod dialin;
+mod roster;
 
 /// Our Contact URI on a flow.
 fn contact_uri(flow: Flow) -> String {
@@ -1348,4 +1428,17 @@ fn sender_tenant(
         Uri::Tel(_) => None,
     })?;
     directory.tenant_by_domain(&domain).cloned()
+}
+
+/// The organizer (`sip:user@host`) and conference ID of a focus URI
+/// (`sip:user@host;gruu;opaque=app:conf:focus:id:ID`).
+pub(crate) fn focus_of(uri: &Uri) -> Option<(String, String)> {
+    let text = uri.to_string();
+    let mut parts = text.split(';');
+    let base = parts.next()?;
+    let id = parts
+        .find_map(|p| p.strip_prefix("opaque="))?
+        .strip_prefix(crate::focus_factory::FOCUS_PREFIX)?;
+    (base.starts_with("sip:") && base.contains('@') && !id.is_empty())
+        .then(|| (base.to_owned(), id.to_owned()))
 }

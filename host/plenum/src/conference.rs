@@ -561,6 +561,18 @@ impl MediaShell {
                 });
             }
             MediaOrder::EndMeeting { meeting } => e.send(Command::EndMeeting { meeting }),
+            MediaOrder::Info {
+                call,
+                content_type,
+                body,
+            } => {
+                if let Ok(d) = plenum_media::dtmf::parse_info_body(&content_type, &body) {
+                    e.send(Command::InfoDigit {
+                        call: call.0,
+                        digit: d.digit,
+                    });
+                }
+            }
             MediaOrder::Close { call } => {
                 self.names.remove(&call);
                 e.send(Command::Close { call: call.0 });

@@ -95,6 +95,13 @@ pub enum Command {
         /// The call.
         call: CallKey,
     },
+    /// A key reported in SIP INFO (merged with the RFC 4733 copy of the same press).
+    InfoDigit {
+        /// The call.
+        call: CallKey,
+        /// The key.
+        digit: char,
+    },
     /// End a recording now (`Recorded` follows).
     StopRecord {
         /// The call.
@@ -260,6 +267,8 @@ struct LegSlot {
     music: Option<Player>,
     recorder: Option<Recorder>,
     participant: Option<(MeetingKey, ParticipantId)>,
+    /// One digit per key press, whether it came in RTP, INFO or both.
+    dedup: plenum_media::dtmf::DigitDeduplicator,
     /// Quiet reports sent since the last packet.
     quiet_reports: u32,
     opened: Instant,
@@ -352,6 +361,7 @@ impl Worker {
                                 recorder: None,
                                 participant: None,
                                 quiet_reports: 0,
+                                dedup: plenum_media::dtmf::DigitDeduplicator::default(),
                                 opened: now,
                             },
                         );
@@ -380,6 +390,15 @@ impl Worker {
             Command::Stop { call } => {
                 if let Some(l) = self.legs.get_mut(&call) {
                     l.play.clear();
+                }
+            }
+            Command::InfoDigit { call, digit } => {
+                let fresh = self.legs.get_mut(&call).is_some_and(|l| {
+                    l.dedup
+                        .offer(plenum_media::dtmf::DigitSource::Info, digit, now)
+                });
+                if fresh {
+                    self.emit(MediaEvent::Digit { call, digit });
                 }
             }
             Command::StopRecord { call } => {
@@ -530,10 +549,14 @@ impl Worker {
                 l.leg.handle_timeout(now);
             }
             while let Some(d) = l.leg.poll_event() {
-                let _ = self.events.send(MediaEvent::Digit {
-                    call: *call,
-                    digit: d.digit,
-                });
+                if l.dedup
+                    .offer(plenum_media::dtmf::DigitSource::Rtp, d.digit, d.started)
+                {
+                    let _ = self.events.send(MediaEvent::Digit {
+                        call: *call,
+                        digit: d.digit,
+                    });
+                }
             }
             match l.participant {
                 Some((_, pid)) => {

@@ -531,7 +531,11 @@ fn run_work(s: &Services, sessions: &crate::conference::Sessions, work: Work) ->
                 .ok()
                 .flatten()
                 .filter(|m| m.expires_at > plenum_types::unix_now())
-                .map(|m| Box::new(c::meeting_ref(m))),
+                .map(|m| {
+                    let ctx = c::policy_context(s, &m.tenant);
+                    let settings = s.plugins().settings(&m.tenant, &ctx).value;
+                    Box::new((c::meeting_ref(m), settings))
+                }),
         ),
         Work::Audit {
             tenant,

@@ -14,15 +14,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Server, free_port, ok};
-
-/// The demo gateway's address (contoso, profile Redmond).
-const GATEWAY: &str = "127.0.0.2";
+use common::{Server, Then, dial, ok, sipp_done as finished};
 
 fn server() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
@@ -56,125 +50,6 @@ fn schedule(s: &Server, passcode: &str, admission: &str) -> String {
     v["pstn_conference_id"].as_str().unwrap().to_owned()
 }
 
-/// What the gateway does after the ACK.
-enum Then {
-    /// Stay in the call this long, then hang up.
-    HangUpAfter(Duration),
-    /// Wait for the server's BYE (up to this long).
-    ExpectBye(Duration),
-}
-
-/// One SIPp call from the gateway to `number`, keying `keys` after the ACK.
-fn dial(
-    s: &Server,
-    dir: &Path,
-    name: &str,
-    number: &str,
-    keys: &str,
-    then: Then,
-) -> std::process::Child {
-    let pcap = dir.join(format!("{name}.pcap"));
-    let packets = plenum_rtp_pcap::packets(&plenum_rtp_pcap::Script::keyed(keys)).unwrap();
-    std::fs::write(&pcap, plenum_rtp_pcap::pcap(&packets)).unwrap();
-    let ending = match then {
-        Then::HangUpAfter(d) => format!(
-            r#"<pause milliseconds="{}"/>
-  <send retrans="500"><![CDATA[
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>"#,
-            d.as_millis()
-        ),
-        Then::ExpectBye(d) => format!(
-            r#"<recv request="BYE" timeout="{}"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>"#,
-            d.as_millis()
-        ),
-    };
-    let scenario = format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="dial-in {name}">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=gw 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="200"/>
-  <send><![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
-  {ending}
-</scenario>
-"#,
-        pcap = pcap.display()
-    );
-    let xml = dir.join(format!("{name}.xml"));
-    std::fs::write(&xml, scenario).unwrap();
-    let target: SocketAddr = s.sip_addr("udp");
-    Command::new("sipp")
-        .arg(target.to_string())
-        .args(["-i", GATEWAY, "-p"])
-        .arg(free_port(GATEWAY).to_string())
-        .args(["-mp"])
-        .arg(free_port(GATEWAY).to_string())
-        .args([
-            "-m", "1", "-nostdin", "-timeout", "90s", "-s", number, "-sf",
-        ])
-        .arg(&xml)
-        .args(["-trace_msg", "-message_file"])
-        .arg(dir.join(format!("{name}.log")))
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp runs (Debian package sip-tester; tests/run installs it)")
-}
-
 /// The tenant's audit log, newest first: (event, subject).
 fn audit(s: &Server) -> Vec<(String, String)> {
     let out = s.cli(&["audit", "--tenant", "contoso", "--limit", "200", "--json"]);
@@ -189,13 +64,6 @@ fn audit(s: &Server) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn finished(mut child: std::process::Child, dir: &Path, name: &str) -> String {
-    let status = child.wait().unwrap();
-    let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
-    assert!(status.success(), "{name}: sipp failed: {log}");
-    log
 }
 
 #[test]
@@ -286,4 +154,194 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
     assert!(joins.contains(&"tel:+14255551234"), "{events:?}");
     let leaves = events.iter().filter(|(e, _)| e == "leave").count();
     assert_eq!(leaves, 2, "{events:?}");
+}
+
+#[test]
+fn sip_clients_on_the_focus_uri_join_without_an_attendant() {
+    let (_d, s) = server();
+    let out = common::plenum()
+        .args([
+            "meeting",
+            "schedule",
+            "--organizer",
+            "alice@contoso.example",
+            "--password",
+            &s.password("alice"),
+            "--subject",
+            "Focus test",
+            "--passcode",
+            "135790",
+            "--server",
+            &format!("udp:{}", s.sip_addr("udp")),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let focus = v["conference_uri"].as_str().unwrap().to_owned();
+    for t in ["udp", "tcp"] {
+        for user in ["alice", "bob"] {
+            let run = common::sipp(
+                s.sip_addr(t),
+                "127.0.0.1",
+                t,
+                &[
+                    "-sf",
+                    "focus-invite.xml",
+                    "-au",
+                    user,
+                    "-ap",
+                    &s.password(user),
+                    "-key",
+                    "caller",
+                    user,
+                    "-key",
+                    "domain",
+                    "contoso.example",
+                    "-key",
+                    "focus",
+                    &focus,
+                ],
+            );
+            assert_eq!(run.code, 0, "{t} {user}: {}", run.messages);
+        }
+    }
+    let events = audit(&s);
+    let joins: Vec<&str> = events
+        .iter()
+        .filter(|(e, _)| e == "join")
+        .map(|(_, w)| w.as_str())
+        .collect();
+    assert_eq!(
+        joins
+            .iter()
+            .filter(|w| **w == "sip:alice@contoso.example")
+            .count(),
+        2,
+        "{events:?}"
+    );
+    assert_eq!(
+        joins
+            .iter()
+            .filter(|w| **w == "sip:bob@contoso.example")
+            .count(),
+        2,
+        "{events:?}"
+    );
+    // A user of another tenant finds no such meeting.
+    let run = common::sipp(
+        s.sip_addr("udp"),
+        "127.0.0.1",
+        "udp",
+        &[
+            "-sf",
+            "focus-invite.xml",
+            "-au",
+            "carol",
+            "-ap",
+            &s.password("carol"),
+            "-key",
+            "caller",
+            "carol",
+            "-key",
+            "domain",
+            "fabrikam.example",
+            "-key",
+            "focus",
+            &focus,
+        ],
+    );
+    assert_ne!(run.code, 0);
+    assert!(run.messages.contains("SIP/2.0 404"), "{}", run.messages);
+}
+
+/// SIPp elements sending each key of `keys` as an INFO (`application/dtmf-relay`) at the
+/// moment `Script::keyed` presses it in RTP (200 ms lead-in, a key every 240 ms).
+fn info_keys(keys: &str) -> String {
+    let mut out = String::from(r#"<pause milliseconds="200"/>"#);
+    for (i, k) in keys.chars().enumerate() {
+        if i > 0 {
+            out.push_str(r#"<pause milliseconds="238"/>"#);
+        }
+        out.push_str(&format!(
+            r#"<send retrans="500"><![CDATA[
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={k}
+      Duration=120
+  ]]></send>
+  <recv response="200"/>"#,
+            cseq = 10 + i
+        ));
+    }
+    out
+}
+
+#[test]
+fn keys_sent_both_as_rfc_4733_and_info_count_once() {
+    let (_d, s) = server();
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    // The organizer's PIN path, every key pressed once but reported twice (RFC 4733 and
+    // INFO): a doubled key would break the ID, the extension or the PIN.
+    let keys = format!("1{id}#*1001#24680#");
+    let call = common::dial_with_info(
+        &s,
+        dir.path(),
+        "both",
+        "4255550100",
+        &plenum_rtp_pcap::Script::keyed(&keys),
+        &info_keys(&keys),
+        Then::HangUpAfter(Duration::from_secs(6)),
+    );
+    finished(call, dir.path(), "both");
+    let events = audit(&s);
+    assert!(
+        events
+            .iter()
+            .any(|(e, w)| e == "join" && w == "sip:alice@contoso.example"),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(e, _)| e.starts_with("failed")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn keys_sent_only_as_info_work_too() {
+    let (_d, s) = server();
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    let keys = format!("1{id}#*1001#24680#");
+    // The pcap carries audio only (no key).
+    let silence = plenum_rtp_pcap::Script {
+        steps: vec![plenum_rtp_pcap::Step::Silence(8_000)],
+        ssrc: 7,
+    };
+    let call = common::dial_with_info(
+        &s,
+        dir.path(),
+        "info",
+        "4255550100",
+        &silence,
+        &info_keys(&keys),
+        Then::HangUpAfter(Duration::from_secs(6)),
+    );
+    finished(call, dir.path(), "info");
+    let events = audit(&s);
+    assert!(
+        events
+            .iter()
+            .any(|(e, w)| e == "join" && w == "sip:alice@contoso.example"),
+        "{events:?}"
+    );
 }

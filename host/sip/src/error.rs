@@ -73,6 +73,12 @@ pub enum SipError {
         /// The `Warning` value (e.g. `305 plenum "no common codec"`).
         warning: String,
     },
+    /// A SUBSCRIBE for an event package we do not serve: 489 with `Allow-Events`.
+    #[error("bad event")]
+    BadEvent {
+        /// The packages we serve.
+        allow: &'static str,
+    },
     /// A re-INVITE crossed ours (glare): 491.
     #[error("request pending")]
     RequestPending,
@@ -111,6 +117,7 @@ impl SipError {
             SipError::TooManyHops => 483,
             SipError::Busy => 486,
             SipError::NotAcceptable { .. } => 488,
+            SipError::BadEvent { .. } => 489,
             SipError::RequestPending => 491,
             SipError::Internal { .. } => 500,
             SipError::NotImplemented => 501,
@@ -143,6 +150,7 @@ impl SipError {
                 h.push(HeaderName::MIN_SE, min.as_secs().to_string())
             }
             SipError::NotAcceptable { warning } => h.push(HeaderName::WARNING, warning.clone()),
+            SipError::BadEvent { allow } => h.push(HeaderName::ALLOW_EVENTS, *allow),
             SipError::Internal {
                 retry_after: Some(s),
             }
@@ -273,6 +281,14 @@ mod tests {
                 488,
                 "Not Acceptable Here",
                 Some((HeaderName::WARNING, "305 plenum \"no common codec\"")),
+            ),
+            (
+                SipError::BadEvent {
+                    allow: "conference",
+                },
+                489,
+                "Bad Event",
+                Some((HeaderName::ALLOW_EVENTS, "conference")),
             ),
             (SipError::RequestPending, 491, "Request Pending", None),
             (

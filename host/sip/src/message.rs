@@ -461,6 +461,8 @@ impl HeaderName {
     pub const PROXY_AUTHENTICATE: HeaderName = HeaderName::known("Proxy-Authenticate");
     /// `Event`.
     pub const EVENT: HeaderName = HeaderName::known("Event");
+    /// `Allow-Events`.
+    pub const ALLOW_EVENTS: HeaderName = HeaderName::known("Allow-Events");
     /// `Subscription-State`.
     pub const SUBSCRIPTION_STATE: HeaderName = HeaderName::known("Subscription-State");
     /// `Reason`.

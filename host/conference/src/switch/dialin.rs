@@ -62,6 +62,10 @@ impl Switch {
         if call.attendant.is_some() || call.focus.is_some() {
             return;
         }
+        if call.routed.is_none() && call.meeting.is_some() {
+            self.admit_client(id, now);
+            return;
+        }
         let Some(routed) = call.routed.as_ref() else {
             return;
         };
@@ -87,7 +91,7 @@ impl Switch {
             }),
             _ => PluginCaller::Anonymous,
         };
-        let s = &routed.settings;
+        let s = call.settings.as_deref()?;
         Some(CallInfo {
             call_id: format!("call-{}", id.0),
             tenant: plenum_plugin_api::types::Tenant::new(routed.tenant.as_str(), ""),
@@ -265,7 +269,14 @@ impl Switch {
             if let Some(call) = self.calls.get_mut(&id) {
                 call.focus = None;
             }
-            self.attendant_input(id, now, |d, now| d.admission(AdmissionState::TimedOut, now));
+            let attended = self.calls.get(&id).is_some_and(|c| c.attendant.is_some());
+            if attended {
+                self.attendant_input(id, now, |d, now| {
+                    d.admission(AdmissionState::TimedOut, now);
+                });
+            } else {
+                self.hang_up(id, "waited too long", now);
+            }
             return;
         }
         if let Some(driver) = call.attendant.as_mut()
@@ -285,7 +296,7 @@ impl Switch {
         let Some(meeting) = call
             .meeting
             .clone()
-            .filter(|m| m.pstn_id.as_deref() == Some(access.pstn_id.as_str()))
+            .filter(|m| m.pstn_id.as_deref().unwrap_or_default() == access.pstn_id.as_str())
         else {
             self.attendant_input(id, now, |d, now| d.admission(AdmissionState::Denied, now));
             return;
@@ -355,8 +366,8 @@ impl Switch {
         let settings = self
             .calls
             .get(&id)
-            .and_then(|c| c.routed.as_ref())
-            .map(|r| (r.settings.hold_timeout_secs, r.settings.lobby_timeout_secs));
+            .and_then(|c| c.settings.as_deref())
+            .map(|s| (s.hold_timeout_secs, s.lobby_timeout_secs));
         let (hold_secs, lobby_secs) = settings.unwrap_or((1800, 900));
         let state = match decision {
             AdmissionDecision::Admit(role) => {
@@ -393,7 +404,30 @@ impl Switch {
         {
             c.wait_until = None;
         }
-        self.attendant_input(id, now, |d, now| d.admission(state, now));
+        let attended = self.calls.get(&id).is_some_and(|c| c.attendant.is_some());
+        if attended {
+            self.attendant_input(id, now, |d, now| d.admission(state, now));
+            return;
+        }
+        // A SIP client on the focus URI: no attendant to tell.
+        match state {
+            AdmissionState::Admitted => {
+                let access = Access {
+                    pstn_id: String::new(),
+                    via: AccessVia::NoPasscodeRequired,
+                };
+                self.join(id, &access, now);
+            }
+            AdmissionState::WaitingForLeader | AdmissionState::InLobby => {
+                self.media(MediaOrder::Hold {
+                    call: id,
+                    kind: plenum_plugin_api::attendant::HoldKind::Music,
+                });
+            }
+            AdmissionState::Denied | AdmissionState::TimedOut => {
+                self.hang_up(id, "not admitted", now);
+            }
+        }
     }
 
     fn wait(&mut self, id: CallId, key: i64, presence: Presence, secs: u32, now: Instant) {
@@ -450,12 +484,8 @@ impl Switch {
         };
         let dial_in = matches!(call.caller, Some(Caller::Gateway { .. }));
         let has_name = call.has_name;
-        let mode = call.routed.as_ref().map(|r| r.settings.announcements);
-        let language = call
-            .routed
-            .as_ref()
-            .and_then(|r| r.access.languages.first().cloned())
-            .unwrap_or_default();
+        let mode = call.settings.as_ref().map(|s| s.announcements);
+        let language = language_of(call);
         let Some(focus) = self.focuses.get_mut(&key) else {
             self.hang_up(id, "join without a meeting", now);
             return;
@@ -549,8 +579,8 @@ impl Switch {
                 let dead = self
                     .calls
                     .get(&call)
-                    .and_then(|c| c.routed.as_ref())
-                    .map_or(60_000, |r| u64::from(r.settings.dead_leg_secs) * 1000);
+                    .and_then(|c| c.settings.as_deref())
+                    .map_or(60_000, |s| u64::from(s.dead_leg_secs) * 1000);
                 if for_ms >= dead {
                     self.hang_up(call, "no media from the caller", now);
                 }
@@ -563,17 +593,16 @@ impl Switch {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let Some(routed) = call.routed.as_ref() else {
+        let Some(settings) = call.settings.as_deref() else {
             return;
         };
-        let settings = &routed.settings;
         if !call.keypad_armed {
             call.keypad_armed = digit == settings.keypad_prefix;
             return;
         }
         call.keypad_armed = false;
         let binding = settings.keypad.iter().find(|b| b.digit == digit).copied();
-        let language = routed.access.languages.first().cloned().unwrap_or_default();
+        let language = language_of(call);
         let Some(key) = call.focus else { return };
         let Some(focus) = self.focuses.get_mut(&key) else {
             return;
@@ -704,17 +733,13 @@ impl Switch {
         let Some(key) = call.focus.take() else {
             return;
         };
-        let language = call
-            .routed
-            .as_ref()
-            .and_then(|r| r.access.languages.first().cloned())
-            .unwrap_or_default();
+        let language = language_of(call);
         let has_name = call.has_name;
         let end_on_last_leader = call
-            .routed
+            .settings
             .as_ref()
-            .is_some_and(|r| r.settings.on_last_leader_leave == LastLeaderAction::EndMeeting);
-        let mode = call.routed.as_ref().map(|r| r.settings.announcements);
+            .is_some_and(|s| s.on_last_leader_leave == LastLeaderAction::EndMeeting);
+        let mode = call.settings.as_ref().map(|s| s.announcements);
         let Some(focus) = self.focuses.get_mut(&key) else {
             return;
         };
@@ -742,12 +767,12 @@ impl Switch {
             }
             self.audit_entity(tenant, "leave", Some(key), member.entity, reason.to_owned());
         }
+        self.publish_roster(key);
         if empty {
-            self.focuses.remove(&key);
             self.media(MediaOrder::EndMeeting { meeting: key });
+            self.focus_idle(key);
             return;
         }
-        self.publish_roster(key);
         if last_leader && end_on_last_leader {
             let others: Vec<CallId> = self
                 .focuses
@@ -802,24 +827,62 @@ impl Switch {
         ));
     }
 
-    /// Send the roster to the meeting's subscribers (the conference event package).
-    fn notify_subscribers(
-        &mut self,
-        key: i64,
-        full: &plenum_c3p::roster::ConferenceInfo,
-        delta: &plenum_c3p::roster::ConferenceInfo,
-    ) {
-        let _ = (key, full, delta);
-    }
-
+    /// A SIP client's focus URI named a meeting (or none).
     pub(super) fn meeting_found(
         &mut self,
         id: CallId,
-        meeting: Option<Box<MeetingRef>>,
+        found: Option<Box<(MeetingRef, plenum_plugin_api::policy::MeetingSettings)>>,
         now: Instant,
     ) {
-        let _ = (id, meeting, now);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let tenant = match &call.caller {
+            Some(Caller::User { tenant, .. }) => Some(tenant.clone()),
+            _ => None,
+        };
+        // A meeting of another tenant is not found: the focus URI names no meeting here.
+        let Some(found) = found.filter(|f| Some(&f.0.tenant) == tenant.as_ref()) else {
+            self.fail(
+                id,
+                &plenum_sip::error::SipError::NotFound,
+                "no such meeting",
+                now,
+            );
+            return;
+        };
+        let (meeting, settings) = *found;
+        call.meeting = Some(meeting);
+        call.settings = Some(Box::new(settings));
+        call.stage = super::Stage::OpeningMedia;
+        self.request_work(id, Work::OpenMedia { call: id });
     }
+
+    /// A SIP client that called the focus URI asks for admission at once.
+    fn admit_client(&mut self, id: CallId, now: Instant) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let (Some(meeting), Some(Caller::User { uri, .. })) = (&call.meeting, &call.caller) else {
+            return;
+        };
+        let access = Access {
+            pstn_id: meeting.pstn_id.clone().unwrap_or_default(),
+            via: AccessVia::AuthenticatedUser(UserInfo {
+                uri: uri.clone(),
+                display_name: display_of(uri),
+            }),
+        };
+        self.request_admission(id, &access, now);
+    }
+}
+
+/// The language of a call's announcements: its access number's first, else the default.
+fn language_of(call: &Call) -> String {
+    call.routed
+        .as_ref()
+        .and_then(|r| r.access.languages.first().cloned())
+        .unwrap_or_else(|| "en-US".to_owned())
 }
 
 /// A display name from a SIP URI: its user part.

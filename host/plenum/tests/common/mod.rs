@@ -264,3 +264,178 @@ pub fn row(list: &str, kind: &str, state: &str) -> Option<Vec<String>> {
                 && w.get(1).map(String::as_str) == Some(state)
         })
 }
+
+/// The demo gateway's address (contoso, profile Redmond).
+pub const GATEWAY: &str = "127.0.0.2";
+
+/// What the gateway does after the ACK.
+pub enum Then {
+    /// Stay in the call this long, then hang up.
+    HangUpAfter(Duration),
+    /// Wait for the server's BYE (up to this long).
+    ExpectBye(Duration),
+}
+
+/// One SIPp call from the gateway to `number`, keying `keys` after the ACK.
+pub fn dial(
+    s: &Server,
+    dir: &Path,
+    name: &str,
+    number: &str,
+    keys: &str,
+    then: Then,
+) -> std::process::Child {
+    dial_script(
+        s,
+        dir,
+        name,
+        number,
+        &plenum_rtp_pcap::Script::keyed(keys),
+        then,
+    )
+}
+
+/// A gateway call keying what `script` sends, hanging up after `stay`.
+pub fn gateway_call(
+    s: &Server,
+    dir: &Path,
+    name: &str,
+    script: &plenum_rtp_pcap::Script,
+    stay: Duration,
+) -> std::process::Child {
+    dial_script(s, dir, name, "4255550100", script, Then::HangUpAfter(stay))
+}
+
+/// One SIPp call from the gateway to `number`, playing `script` after the ACK.
+pub fn dial_script(
+    s: &Server,
+    dir: &Path,
+    name: &str,
+    number: &str,
+    script: &plenum_rtp_pcap::Script,
+    then: Then,
+) -> std::process::Child {
+    dial_with_info(s, dir, name, number, script, "", then)
+}
+
+/// Like [`dial_script`], with `info` (SIPp scenario elements, e.g. INFO requests with
+/// pauses) run while the pcap plays.
+pub fn dial_with_info(
+    s: &Server,
+    dir: &Path,
+    name: &str,
+    number: &str,
+    script: &plenum_rtp_pcap::Script,
+    info: &str,
+    then: Then,
+) -> std::process::Child {
+    let pcap = dir.join(format!("{name}.pcap"));
+    let packets = plenum_rtp_pcap::packets(script).unwrap();
+    std::fs::write(&pcap, plenum_rtp_pcap::pcap(&packets)).unwrap();
+    let ending = match then {
+        Then::HangUpAfter(d) => format!(
+            r#"<pause milliseconds="{}"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 999 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="200"/>"#,
+            d.as_millis()
+        ),
+        Then::ExpectBye(d) => format!(
+            r#"<recv request="BYE" timeout="{}"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>"#,
+            d.as_millis()
+        ),
+    };
+    let scenario = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="dial-in {name}">
+  <send retrans="500"><![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:sipp@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=gw 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+  ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+  <send><![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  {info}
+  {ending}
+</scenario>
+"#,
+        pcap = pcap.display()
+    );
+    let xml = dir.join(format!("{name}.xml"));
+    std::fs::write(&xml, scenario).unwrap();
+    let target: SocketAddr = s.sip_addr("udp");
+    Command::new("sipp")
+        .arg(target.to_string())
+        .args(["-i", GATEWAY, "-p"])
+        .arg(free_port(GATEWAY).to_string())
+        .args(["-mp"])
+        .arg(free_port(GATEWAY).to_string())
+        .args([
+            "-m", "1", "-nostdin", "-timeout", "90s", "-s", number, "-sf",
+        ])
+        .arg(&xml)
+        .args(["-trace_msg", "-message_file"])
+        .arg(dir.join(format!("{name}.log")))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp runs (Debian package sip-tester; tests/run installs it)")
+}
+
+/// Wait for a SIPp call; its message log (panics when SIPp failed).
+pub fn sipp_done(mut child: std::process::Child, dir: &Path, name: &str) -> String {
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+    assert!(status.success(), "{name}: sipp failed: {log}");
+    log
+}
