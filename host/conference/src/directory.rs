@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use plenum_sip::endpoint::{Flow, Transport};
 use plenum_types::TenantId;
 
 /// A gateway, PBX or SIP trunk that delivers PSTN calls.
@@ -17,6 +18,8 @@ pub struct Gateway {
     pub ip: IpAddr,
     /// Its port, when only one port of that address is the gateway.
     pub port: Option<u16>,
+    /// The SIP transport it uses, when only that one counts as the gateway.
+    pub transport: Option<Transport>,
     /// The location profile its numbers are normalized with.
     pub profile: String,
     /// Whether its media is SRTP.
@@ -42,10 +45,13 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// The gateway a message from `remote` comes from, if any (an exact port match wins over
-    /// an address-only entry).
-    pub fn gateway(&self, remote: SocketAddr) -> Option<&Gateway> {
-        let same_ip = |g: &&Gateway| g.ip == remote.ip();
+    /// The gateway a message on `flow` comes from, if any: same address and, where the entry
+    /// names them, same transport and port (an exact port match wins over an address-only
+    /// entry).
+    pub fn gateway(&self, flow: &Flow) -> Option<&Gateway> {
+        let remote: SocketAddr = flow.remote;
+        let same_ip =
+            |g: &&Gateway| g.ip == remote.ip() && g.transport.is_none_or(|t| t == flow.transport);
         self.gateways
             .iter()
             .filter(same_ip)
@@ -81,6 +87,7 @@ mod tests {
             tenant: TenantId::new(tenant).unwrap(),
             ip: ip.parse().unwrap(),
             port,
+            transport: None,
             profile: "P".into(),
             srtp: false,
         }
@@ -96,19 +103,39 @@ mod tests {
             tenants: vec![],
         };
         assert_eq!(
-            d.gateway("127.0.0.2:5090".parse().unwrap())
-                .unwrap()
-                .tenant
-                .as_str(),
+            d.gateway(&udp("127.0.0.2:5090")).unwrap().tenant.as_str(),
             "fabrikam"
         );
         assert_eq!(
-            d.gateway("127.0.0.2:5070".parse().unwrap())
-                .unwrap()
-                .tenant
-                .as_str(),
+            d.gateway(&udp("127.0.0.2:5070")).unwrap().tenant.as_str(),
             "contoso"
         );
-        assert!(d.gateway("127.0.0.1:5070".parse().unwrap()).is_none());
+        assert!(d.gateway(&udp("127.0.0.1:5070")).is_none());
+    }
+
+    fn udp(remote: &str) -> Flow {
+        Flow {
+            transport: Transport::Udp,
+            local: "127.0.0.1:5060".parse().unwrap(),
+            remote: remote.parse().unwrap(),
+            conn: None,
+        }
+    }
+
+    #[test]
+    fn a_gateway_of_one_transport_is_not_the_other() {
+        let mut tcp_only = gw("127.0.0.4", None, "contoso");
+        tcp_only.transport = Some(Transport::Tcp);
+        let d = Directory {
+            gateways: vec![tcp_only],
+            tenants: vec![],
+        };
+        assert!(d.gateway(&udp("127.0.0.4:5060")).is_none());
+        let tcp = Flow {
+            transport: Transport::Tcp,
+            conn: Some(7),
+            ..udp("127.0.0.4:40000")
+        };
+        assert_eq!(d.gateway(&tcp).unwrap().tenant.as_str(), "contoso");
     }
 }

@@ -698,7 +698,7 @@ impl Switch {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        if let Some(g) = self.directory.gateway(call.flow.remote) {
+        if let Some(g) = self.directory.gateway(&call.flow) {
             call.caller = Some(Caller::Gateway {
                 name: g.name.clone(),
                 tenant: g.tenant.clone(),

@@ -27,6 +27,46 @@ pub struct Config {
     pub plugins: PluginConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Gateways, IP-PBXs and SIP trunks beyond those in the pool database.
+    #[serde(default)]
+    pub gateways: Vec<GatewayConfig>,
+}
+
+/// A gateway, IP-PBX or SIP trunk that delivers PSTN calls: recognised by its address (and
+/// transport, and port, when given), its numbers normalized with a location profile of its
+/// tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GatewayConfig {
+    /// A name, for logs and the audit.
+    pub name: String,
+    /// The tenant whose access numbers it delivers.
+    pub tenant: String,
+    /// `IP` (any port) or `IP:PORT`.
+    pub address: String,
+    /// `udp` or `tcp`: only requests over this transport are the gateway's (default: either).
+    #[serde(default)]
+    pub transport: Option<Transport>,
+    /// SRTP (SDES) required on its media; plain RTP is then refused with 488.
+    #[serde(default)]
+    pub srtp: bool,
+    /// The tenant's location profile its called and calling numbers are normalized with.
+    pub location_profile: String,
+}
+
+impl GatewayConfig {
+    /// The address and, if given, the port.
+    pub fn ip_port(&self) -> anyhow::Result<(std::net::IpAddr, Option<u16>)> {
+        if let Ok(a) = self.address.parse::<SocketAddr>() {
+            return Ok((a.ip(), Some(a.port())));
+        }
+        self.address.parse().map(|ip| (ip, None)).with_context(|| {
+            format!(
+                "gateway {}: address `{}` is neither IP nor IP:PORT",
+                self.name, self.address
+            )
+        })
+    }
 }
 
 /// SIP transports.
@@ -111,7 +151,8 @@ pub struct SipListen {
 }
 
 /// SIP transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// UDP.
     Udp,
@@ -154,6 +195,13 @@ impl Config {
         }
         if self.plugins.memory_mib == 0 || self.plugins.cpu_ms == 0 || self.plugins.wall_ms == 0 {
             bail!("plugins.memory-mib, cpu-ms and wall-ms must be positive");
+        }
+        let mut names = std::collections::HashSet::new();
+        for g in &self.gateways {
+            g.ip_port()?;
+            if !names.insert(g.name.as_str()) {
+                bail!("gateway {} is configured twice", g.name);
+            }
         }
         Ok(())
     }
@@ -253,5 +301,53 @@ mod tests {
         );
         std::fs::write(&path, "[sip]\nlisten = [\"sctp:1.2.3.4:5\"]\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn gateways_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[[gateways]]\nname = \"pbx\"\ntenant = \"contoso\"\naddress = \"127.0.0.4\"\n\
+             srtp = true\nlocation-profile = \"Redmond\"\n\
+             [[gateways]]\nname = \"trunk\"\ntenant = \"contoso\"\naddress = \"127.0.0.5:5070\"\n\
+             transport = \"tcp\"\nlocation-profile = \"Redmond\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.gateways.len(), 2);
+        assert!(c.gateways[0].srtp && c.gateways[0].transport.is_none());
+        assert_eq!(
+            c.gateways[0].ip_port().unwrap(),
+            ("127.0.0.4".parse().unwrap(), None)
+        );
+        assert_eq!(c.gateways[1].transport, Some(Transport::Tcp));
+        assert_eq!(
+            c.gateways[1].ip_port().unwrap(),
+            ("127.0.0.5".parse().unwrap(), Some(5070))
+        );
+        for bad in [
+            "address = \"pbx.example\"",
+            "address = \"127.0.0.4\"\ntransport = \"sctp\"",
+        ] {
+            std::fs::write(
+                &path,
+                format!(
+                    "[[gateways]]\nname = \"x\"\ntenant = \"t\"\nlocation-profile = \"p\"\n{bad}\n"
+                ),
+            )
+            .unwrap();
+            assert!(Config::load(Some(&path)).is_err(), "{bad}");
+        }
+        let twice = "[[gateways]]\nname = \"x\"\ntenant = \"t\"\naddress = \"127.0.0.4\"\n\
+                     location-profile = \"p\"\n";
+        std::fs::write(&path, format!("{twice}{twice}")).unwrap();
+        assert!(
+            Config::load(Some(&path))
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
     }
 }

@@ -125,10 +125,14 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         ports: (cfg.media.rtp_port_min, cfg.media.rtp_port_max),
         prompts,
     };
+    let peers = crate::sip::Peers {
+        gateways: crate::sip::configured_gateways(&services, &cfg.gateways)?,
+    };
     let bound = crate::sip::start(
         &cfg.sip_listen()?,
         media,
         cfg.digest_algorithms()?,
+        peers,
         Arc::clone(&services),
     )
     .await?;

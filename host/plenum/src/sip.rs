@@ -72,11 +72,19 @@ pub struct MediaSetup {
     pub prompts: Arc<plenum_assets::Prompts>,
 }
 
+/// Who may call in: the gateways of the configuration file (checked against the pool by
+/// [`configured_gateways`]), ahead of those in the pool database.
+pub struct Peers {
+    /// From the configuration.
+    pub gateways: Vec<Gateway>,
+}
+
 /// Bind every listening point and start the tasks.
 pub async fn start(
     listen: &[SipListen],
     media: MediaSetup,
     digest: Vec<plenum_sip::auth::Algorithm>,
+    peers: Peers,
     services: Arc<Services>,
 ) -> anyhow::Result<Bound> {
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(8192);
@@ -114,7 +122,7 @@ pub async fn start(
     }
     let directory = tokio::task::spawn_blocking({
         let s = Arc::clone(&services);
-        move || load_directory(&s)
+        move || load_directory(&s, peers.gateways)
     })
     .await??;
     let config = SwitchConfig {
@@ -144,20 +152,68 @@ pub async fn start(
     Ok(Bound { listening })
 }
 
-fn load_directory(s: &Services) -> anyhow::Result<Directory> {
+/// The configuration's gateways, each checked against the pool: its tenant and location
+/// profile must exist, or the server does not start.
+pub fn configured_gateways(
+    s: &Services,
+    configured: &[crate::config::GatewayConfig],
+) -> anyhow::Result<Vec<Gateway>> {
+    configured
+        .iter()
+        .map(|g| {
+            let (ip, port) = g.ip_port()?;
+            let tenant = TenantId::new(&g.tenant)
+                .map_err(|e| anyhow::anyhow!("gateway {}: tenant `{}`: {e}", g.name, g.tenant))?;
+            if !s.tenant_exists(&tenant)? {
+                anyhow::bail!("gateway {}: no tenant `{}` in the pool", g.name, g.tenant);
+            }
+            if s.pool().profile(&tenant, &g.location_profile)?.is_none() {
+                anyhow::bail!(
+                    "gateway {}: tenant {} has no location profile `{}`",
+                    g.name,
+                    g.tenant,
+                    g.location_profile
+                );
+            }
+            Ok(Gateway {
+                name: g.name.clone(),
+                tenant,
+                ip,
+                port,
+                transport: g.transport.map(|t| match t {
+                    ConfigTransport::Udp => Transport::Udp,
+                    ConfigTransport::Tcp => Transport::Tcp,
+                }),
+                profile: g.location_profile.clone(),
+                srtp: g.srtp,
+            })
+        })
+        .collect()
+}
+
+fn load_directory(s: &Services, configured: Vec<Gateway>) -> anyhow::Result<Directory> {
     let pool = s.pool();
-    let gateways = pool
-        .gateways()?
-        .into_iter()
-        .map(|g| Gateway {
+    let mut gateways = configured;
+    for g in pool.gateways()? {
+        let (ip, port) = (g.address.ip, g.address.port);
+        // The configuration wins over a pool entry of the same name or address.
+        if let Some(c) = gateways
+            .iter()
+            .find(|c| c.name == g.name || (c.ip == ip && c.port == port))
+        {
+            tracing::info!(pool = %g.name, config = %c.name, "configured gateway replaces the pool's");
+            continue;
+        }
+        gateways.push(Gateway {
             name: g.name,
             tenant: g.tenant,
-            ip: g.address.ip,
-            port: g.address.port,
+            ip,
+            port,
+            transport: None,
             profile: g.location_profile,
             srtp: g.srtp,
-        })
-        .collect();
+        });
+    }
     let tenants = pool
         .tenants()?
         .into_iter()
