@@ -345,3 +345,89 @@ fn keys_sent_only_as_info_work_too() {
         "{events:?}"
     );
 }
+
+/// A tenant admin swaps the attendant while a caller is between prompts: that call finishes on
+/// the version it started with (the OCS attendant: passcode path), a call that starts after the
+/// swap gets the new one (the PIN-only example: extension and PIN without `*`; the OCS attendant
+/// would have read `1001#` as a wrong passcode).
+#[test]
+fn an_attendant_swap_between_prompts_leaves_the_call_on_its_version() {
+    use plenum_rtp_pcap::{Script, Step};
+    let (_d, s) = server();
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    let mut steps = vec![Step::Silence(200)];
+    let key = |steps: &mut Vec<Step>, keys: &str| {
+        for k in keys.chars() {
+            steps.push(Step::Digit(k, 120));
+            steps.push(Step::Silence(120));
+        }
+    };
+    // English and the conference ID; then the caller thinks for 12 s while the attendant waits
+    // for the passcode (the swap happens now); then the passcode and silence (the name prompt).
+    key(&mut steps, &format!("1{id}#"));
+    steps.push(Step::Silence(12_000));
+    key(&mut steps, "135790#");
+    steps.push(Step::Silence(1_000));
+    let guest = common::gateway_call(
+        &s,
+        dir.path(),
+        "guest",
+        &Script {
+            steps,
+            ssrc: 0x6775_6573,
+        },
+        Duration::from_secs(34),
+    );
+
+    std::thread::sleep(Duration::from_secs(3));
+    let pin = common::artifact("attendant-pin-example");
+    let out = ok(&s.cli(&[
+        "plugin",
+        "deploy",
+        "--tenant",
+        "contoso",
+        "--kind",
+        "attendant",
+        "--activate",
+        &pin,
+    ]));
+    assert!(out.contains("activ"), "{out}");
+    let list = ok(&s.cli(&["plugin", "list", "--tenant", "contoso"]));
+    assert_eq!(
+        common::row(&list, "attendant", "active").unwrap()[3],
+        "attendant-pin-example",
+        "{list}"
+    );
+
+    // After the swap: alice by extension and PIN, the new attendant's way.
+    let organizer = dial(
+        &s,
+        dir.path(),
+        "organizer",
+        "4255550100",
+        &format!("1{id}#1001#24680#"),
+        Then::HangUpAfter(Duration::from_secs(28)),
+    );
+    finished(guest, dir.path(), "guest");
+    finished(organizer, dir.path(), "organizer");
+
+    let events = audit(&s);
+    let joins: Vec<&str> = events
+        .iter()
+        .filter(|(e, _)| e == "join")
+        .map(|(_, who)| who.as_str())
+        .collect();
+    assert!(
+        joins.contains(&"tel:+14255551234"),
+        "the guest got in: {events:?}"
+    );
+    assert!(
+        joins.contains(&"sip:alice@contoso.example"),
+        "alice got in through the new attendant: {events:?}"
+    );
+    assert!(
+        !events.iter().any(|(e, _)| e.starts_with("failed-")),
+        "{events:?}"
+    );
+}
