@@ -46,6 +46,9 @@ pub struct MeetingRef {
     pub has_passcode: bool,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
+    /// The same moment on the switch's clock (`None`: too far ahead to matter). When it
+    /// passes, the meeting ends: everyone hears that it has ended and is hung up.
+    pub expires: Option<std::time::Instant>,
 }
 
 impl MeetingRef {

@@ -397,6 +397,10 @@ pub struct Switch {
     services: HashMap<u64, PendingService>,
     /// Active meetings by row id.
     pub(crate) focuses: HashMap<i64, Focus>,
+    /// Meetings' expiry times (and, once a meeting has ended, when its last callers go).
+    pub(crate) expiries: BinaryHeap<Reverse<(Instant, i64)>>,
+    /// Meetings that have expired and are saying goodbye, and when their callers go.
+    pub(crate) ending: HashMap<i64, Instant>,
     /// Attendant timers and other per-call deadlines.
     pub(crate) call_timers: BinaryHeap<Reverse<(Instant, CallId)>>,
     /// Roster subscriptions (the conference event package).
@@ -434,6 +438,8 @@ impl Switch {
             work: HashMap::new(),
             services: HashMap::new(),
             focuses: HashMap::new(),
+            expiries: BinaryHeap::new(),
+            ending: HashMap::new(),
             call_timers: BinaryHeap::new(),
             subs: HashMap::new(),
             sub_by_dialog: HashMap::new(),
@@ -495,6 +501,13 @@ impl Switch {
             self.sub_timers.pop();
             self.subscription_timer(sub, now);
         }
+        while let Some(Reverse((at, meeting))) = self.expiries.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop();
+            self.meeting_expired(meeting, now);
+        }
         self.drain(now);
     }
 
@@ -511,7 +524,11 @@ impl Switch {
         let own = self.timers.peek().map(|Reverse((at, _))| *at);
         let calls = self.call_timers.peek().map(|Reverse((at, _))| *at);
         let subs = self.sub_timers.peek().map(|Reverse((at, _))| *at);
-        [sip, own, calls, subs].into_iter().flatten().min()
+        let meetings = self.expiries.peek().map(|Reverse((at, _))| *at);
+        [sip, own, calls, subs, meetings]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next output.

@@ -168,6 +168,11 @@ pub fn meeting_ref(c: plenum_storage::ConferenceRecord) -> MeetingRef {
         admission: c.admission_policy,
         lobby_bypass: c.lobby_bypass,
         has_passcode: c.has_passcode,
+        expires: u64::try_from(c.expires_at.saturating_sub(plenum_types::unix_now()).max(0))
+            .ok()
+            .and_then(|secs| {
+                std::time::Instant::now().checked_add(std::time::Duration::from_secs(secs))
+            }),
         expires_at: c.expires_at,
     }
 }

@@ -600,8 +600,9 @@ fn run_work(s: &Services, sessions: &crate::conference::Sessions, work: Work) ->
             subject,
             detail,
         } => {
-            if let Some(event) = plenum_storage::AuditEvent::from_name(event) {
-                c::audit(s, &tenant, event, meeting, &subject, &detail);
+            match plenum_storage::AuditEvent::from_name(event) {
+                Some(event) => c::audit(s, &tenant, event, meeting, &subject, &detail),
+                None => tracing::error!(event, "the switch audited an event the pool cannot store"),
             }
             WorkResult::Done
         }

@@ -431,3 +431,58 @@ fn an_attendant_swap_between_prompts_leaves_the_call_on_its_version() {
         "{events:?}"
     );
 }
+
+/// A meeting that expires while people are in it ends: they hear that it has ended and the
+/// server hangs up on each of them; the expiry and both departures are audited.
+#[test]
+fn a_meeting_ends_for_everyone_when_it_expires() {
+    let (_d, s) = server();
+    let out = common::plenum()
+        .args([
+            "meeting",
+            "schedule",
+            "--organizer",
+            "alice@contoso.example",
+            "--password",
+            &s.password("alice"),
+            "--subject",
+            "Short meeting",
+            "--passcode",
+            "135790",
+            "--admission",
+            "anonymous",
+            "--expires",
+            "30s",
+            "--server",
+            &format!("udp:{}", s.sip_addr("udp")),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let id = v["pstn_conference_id"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let organizer = dial(
+        &s,
+        dir.path(),
+        "organizer",
+        "4255550100",
+        &format!("1{id}#*1001#24680#"),
+        Then::ExpectBye(Duration::from_secs(60)),
+    );
+    let guest = dial(
+        &s,
+        dir.path(),
+        "guest",
+        "4255550100",
+        &format!("1{id}#135790##"),
+        Then::ExpectBye(Duration::from_secs(60)),
+    );
+    finished(guest, dir.path(), "guest");
+    finished(organizer, dir.path(), "organizer");
+    let events = audit(&s);
+    let count = |what: &str| events.iter().filter(|(e, _)| e == what).count();
+    assert_eq!(count("meeting-expired"), 1, "{events:?}");
+    assert_eq!(count("join"), 2, "{events:?}");
+    assert_eq!(count("leave"), 2, "{events:?}");
+}

@@ -365,6 +365,8 @@ audit_events! {
     ConferenceModified = "conference-modified",
     /// A conference was deleted.
     ConferenceDeleted = "conference-deleted",
+    /// A meeting reached its expiry time while people were in it, and ended.
+    MeetingExpired = "meeting-expired",
     /// A plugin version was uploaded.
     PluginUploaded = "plugin-uploaded",
     /// A plugin version was activated.

@@ -21,6 +21,10 @@ use plenum_plugin_api::policy::{
 };
 
 use super::{Call, CallId, Caller, Switch, SwitchOutput, Work};
+
+/// How long an expired meeting's participants have to hear that it has ended before they are
+/// hung up.
+const MEETING_ENDED_GRACE: Duration = Duration::from_secs(4);
 use crate::attendant::{
     Access, AccessVia, AttendantDriver, DriverConfig, Output, PlayId, StepFailed,
 };
@@ -341,11 +345,12 @@ impl Switch {
         };
         let tenant = meeting.tenant.clone();
         let key = meeting.id;
-        let focus = self
-            .focuses
-            .entry(key)
-            .or_insert_with(|| Focus::new(meeting));
-        let request = focus.ask(id, member);
+        if self.ending.contains_key(&key) || meeting.expires.is_some_and(|t| t <= now) {
+            // Found while it was still on, but it has ended since.
+            self.hang_up(id, "the meeting has ended", now);
+            return;
+        }
+        let request = self.focus_of_meeting(meeting).ask(id, member);
         if let Some(call) = self.calls.get_mut(&id) {
             call.focus = Some(key);
         }
@@ -783,6 +788,68 @@ impl Switch {
                 self.hang_up(c, "the last leader left", now);
             }
         }
+    }
+
+    /// The Focus of a meeting, activated (and its expiry armed) if it is not yet.
+    pub(super) fn focus_of_meeting(&mut self, meeting: MeetingRef) -> &mut Focus {
+        let key = meeting.id;
+        if !self.focuses.contains_key(&key)
+            && let Some(at) = meeting.expires
+        {
+            self.expiries.push(Reverse((at, key)));
+        }
+        self.focuses
+            .entry(key)
+            .or_insert_with(|| Focus::new(meeting))
+    }
+
+    /// A meeting's expiry time came: everyone in it hears that it has ended (in their own
+    /// language), and a few seconds later every caller still there is hung up and every
+    /// roster subscription ends.
+    pub(super) fn meeting_expired(&mut self, key: i64, now: Instant) {
+        let Some(focus) = self.focuses.get(&key) else {
+            self.ending.remove(&key);
+            return;
+        };
+        if focus.meeting().expires.is_none_or(|t| t > now) {
+            // A stale entry (the Focus was dropped and activated again since).
+            return;
+        }
+        let tenant = focus.meeting().tenant.clone();
+        let members: Vec<(CallId, Presence)> =
+            focus.members().map(|(c, m)| (c, m.presence)).collect();
+        let hang_up_at = match self.ending.get(&key) {
+            Some(at) if *at > now => return, // a duplicate entry; the goodbye is playing
+            Some(at) => Some(*at),
+            None => None,
+        };
+        if hang_up_at.is_none() {
+            self.ending.insert(key, now + MEETING_ENDED_GRACE);
+            self.audit_entity(
+                tenant.clone(),
+                "meeting-expired",
+                Some(key),
+                focus.meeting().focus_uri(),
+                format!("{} participants", members.len()),
+            );
+            for (call, presence) in &members {
+                if *presence == Presence::Connected {
+                    let language = self.calls.get(call).map(language_of).unwrap_or_default();
+                    let ended =
+                        Announcement::Prompts(vec![PromptItem::Prompt("meeting-ended".into())]);
+                    self.announce(key, &tenant, &language, ended, Listeners::Only(*call));
+                }
+            }
+            self.expiries
+                .push(Reverse((now + MEETING_ENDED_GRACE, key)));
+            return;
+        }
+        for (call, _) in members {
+            self.hang_up(call, "the meeting expired", now);
+        }
+        self.end_subscriptions(key, now);
+        self.ending.remove(&key);
+        self.focuses.remove(&key);
     }
 
     /// Publish the roster of a meeting to its subscribers.

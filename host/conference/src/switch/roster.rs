@@ -154,10 +154,7 @@ impl Switch {
             .push(HeaderName::EXPIRES, expires.as_secs().to_string());
         self.ep.respond(p.tx, ok, now);
         let key = meeting.id;
-        let focus = self
-            .focuses
-            .entry(key)
-            .or_insert_with(|| Focus::new(meeting));
+        let focus = self.focus_of_meeting(meeting);
         if focus.published().is_none() {
             focus.publish();
         }
@@ -175,7 +172,7 @@ impl Switch {
         self.sub_timers.push(Reverse((now + expires, sub)));
         if let Some(full) = full {
             // A fetch (Expires: 0) gets the state once and ends.
-            self.notify(sub, &full, expires.is_zero(), now);
+            self.notify(sub, &full, expires.is_zero().then_some("timeout"), now);
         }
         if expires.is_zero() {
             self.end_subscription(sub);
@@ -219,7 +216,7 @@ impl Switch {
             .and_then(|f| f.published().cloned());
         if let Some(full) = full {
             // RFC 6665 §4.2.1.2: a refresh is answered with the current state.
-            self.notify(sub, &full, expires.is_zero(), now);
+            self.notify(sub, &full, expires.is_zero().then_some("timeout"), now);
         }
         if expires.is_zero() {
             self.end_subscription(sub);
@@ -240,18 +237,40 @@ impl Switch {
             .get(&s.meeting)
             .and_then(|f| f.published().cloned());
         if let Some(full) = full {
-            self.notify(sub, &full, true, now);
+            self.notify(sub, &full, Some("timeout"), now);
         }
         self.end_subscription(sub);
     }
 
+    /// The meeting is gone: each subscription gets a last NOTIFY with the final state and
+    /// `terminated;reason=noresource` (RFC 6665 §4.2.2).
+    pub(super) fn end_subscriptions(&mut self, key: i64, now: Instant) {
+        let subs: Vec<u64> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.meeting == key)
+            .map(|(id, _)| *id)
+            .collect();
+        let last = self.focuses.get_mut(&key).map(|f| {
+            f.publish();
+            f.published().cloned()
+        });
+        for sub in subs {
+            if let Some(Some(doc)) = &last {
+                self.notify(sub, doc, Some("noresource"), now);
+            }
+            self.end_subscription(sub);
+        }
+    }
+
     /// Send one NOTIFY in a subscription's dialog.
-    fn notify(&mut self, sub: u64, doc: &ConferenceInfo, last: bool, now: Instant) {
+    /// `end`: the subscription's last NOTIFY, with this reason.
+    fn notify(&mut self, sub: u64, doc: &ConferenceInfo, end: Option<&str>, now: Instant) {
         let Some(s) = self.subs.get_mut(&sub) else {
             return;
         };
-        let state = if last {
-            "terminated;reason=timeout".to_owned()
+        let state = if let Some(reason) = end {
+            format!("terminated;reason={reason}")
         } else {
             let left = s.expires_at.saturating_duration_since(now).as_secs();
             format!("active;expires={left}")
@@ -280,7 +299,7 @@ impl Switch {
             .map(|(id, _)| *id)
             .collect();
         for sub in subs {
-            self.notify(sub, delta, false, now);
+            self.notify(sub, delta, None, now);
         }
     }
 
