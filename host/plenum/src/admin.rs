@@ -12,6 +12,9 @@
 //! | POST | `/v1/tenants/{tenant}/plugins/{kind}/activate` | `{"digest": "…"}` |
 //! | POST | `/v1/tenants/{tenant}/plugins/{kind}/rollback` | back to the previous version |
 //! | GET | `/v1/tenants/{tenant}/normalize?number=N&profile=P` | what the tenant's normalizer makes of a number |
+//! | GET | `/v1/tenants/{tenant}/audit?limit=N` | the audit log, newest first |
+//! | GET | `/v1/tenants/{tenant}/policy` | the meeting-policy document (TOML) |
+//! | PUT | `/v1/tenants/{tenant}/policy` | replace it (body: TOML), checked by the tenant's policy plugin first |
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plenum_runtime::registry::{RegistryError, VersionStatus};
+use plenum_storage::AuditEvent;
 use plenum_types::{Digest, PluginKind, TenantId};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +48,7 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
         )
         .route("/v1/tenants/{tenant}/normalize", get(normalize))
         .route("/v1/tenants/{tenant}/audit", get(audit))
+        .route("/v1/tenants/{tenant}/policy", get(policy).put(put_policy))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
@@ -563,6 +568,87 @@ async fn audit(
                 })
                 .collect(),
         ))
+    })
+    .await
+}
+
+/// A tenant's meeting-policy document.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PolicyView {
+    /// Tenant id.
+    pub tenant: String,
+    /// The TOML text the meeting-policy plugin reads.
+    pub document: String,
+}
+
+async fn policy(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+) -> Result<Json<PolicyView>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let record = s
+            .pool()
+            .tenant(&tenant)
+            .map_err(internal)?
+            .ok_or_else(|| internal("tenant vanished"))?;
+        Ok(Json(PolicyView {
+            tenant: t,
+            document: record.policy_document,
+        }))
+    })
+    .await
+}
+
+/// Replace the policy document. It must be TOML the tenant's active meeting-policy plugin
+/// accepts (its `settings` answer, not a fallback); then it is stored and audited, and every
+/// decision from now on reads it. Calls in progress keep the settings they started with.
+async fn put_policy(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+    body: Bytes,
+) -> Result<Json<PolicyView>, ApiError> {
+    use plenum_plugin_api::policy::PolicyContext;
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let unprocessable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+        let text = String::from_utf8(body.to_vec())
+            .map_err(|_| unprocessable("the policy document is not UTF-8".into()))?;
+        let document = plenum_sdk::toml_document::flatten(&text)
+            .map_err(|e| unprocessable(format!("not a policy document: {e}")))?;
+        let mut record = s
+            .pool()
+            .tenant(&tenant)
+            .map_err(internal)?
+            .ok_or_else(|| internal("tenant vanished"))?;
+        let plugin = s
+            .registry()
+            .current(&tenant, PluginKind::MeetingPolicy)
+            .ok_or_else(|| unprocessable("the tenant has no meeting-policy plugin".into()))?;
+        let context = PolicyContext {
+            tenant: plenum_plugin_api::types::Tenant::new(tenant.as_str(), &record.sip_domain),
+            document,
+        };
+        match plugin.settings(tenant.as_str(), &context) {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(unprocessable(format!(
+                    "the meeting policy refuses the document: {e}"
+                )));
+            }
+            Err(fault) => {
+                return Err(unprocessable(format!(
+                    "the meeting policy failed on the document: {fault}"
+                )));
+            }
+        }
+        record.policy_document = text;
+        s.pool().update_tenant(&record).map_err(internal)?;
+        s.audit_admin(&tenant, AuditEvent::PolicyChanged, "policy document");
+        Ok(Json(PolicyView {
+            tenant: t,
+            document: record.policy_document,
+        }))
     })
     .await
 }

@@ -226,6 +226,27 @@ impl Client {
 
 impl Client {
     /// `plenum audit`.
+    /// `GET /v1/tenants/{t}/policy`: the document.
+    pub fn policy(&self, tenant: &str) -> anyhow::Result<String> {
+        let url = format!("{}/v1/tenants/{tenant}/policy", self.base);
+        let req = self.agent.get(&url).header("Authorization", &self.auth());
+        let v: crate::admin::PolicyView = self.finish(req.call())?;
+        Ok(v.document)
+    }
+
+    /// `PUT /v1/tenants/{t}/policy`.
+    pub fn set_policy(&self, tenant: &str, document: &str) -> anyhow::Result<()> {
+        let url = format!("{}/v1/tenants/{tenant}/policy", self.base);
+        let req = self
+            .agent
+            .put(&url)
+            .header("Authorization", &self.auth())
+            .header("Content-Type", "application/toml");
+        let _: crate::admin::PolicyView = self.finish(req.send(document))?;
+        Ok(())
+    }
+
+    /// `GET /v1/tenants/{t}/audit`, printed.
     pub fn audit(&self, tenant: &str, limit: u32, json: bool) -> anyhow::Result<()> {
         let url = format!("{}/v1/tenants/{tenant}/audit", self.base);
         let req = self

@@ -71,6 +71,33 @@ enum Command {
     /// Schedule, list, show and delete an organizer's dial-in meetings (C3P over SIP).
     #[command(subcommand)]
     Meeting(meeting::MeetingCommand),
+    /// A tenant's meeting-policy document (passcode and PIN rules, lockout, admission,
+    /// announcements, keypad map, timeouts).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the document (TOML).
+    Show {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Replace the document with FILE; the tenant's meeting-policy plugin must accept it.
+    /// New decisions use it at once; calls in progress keep the settings they started with.
+    Set {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The TOML document.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,6 +266,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             json,
         } => client::Client::new(&server)?.audit(&tenant, limit, json),
+        Command::Policy(PolicyCommand::Show { server, tenant }) => {
+            print!("{}", client::Client::new(&server)?.policy(&tenant)?);
+            Ok(())
+        }
+        Command::Policy(PolicyCommand::Set {
+            server,
+            tenant,
+            file,
+        }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            client::Client::new(&server)?.set_policy(&tenant, &text)?;
+            println!("policy of {tenant} replaced (audited); new calls use it");
+            Ok(())
+        }
     }
 }
 

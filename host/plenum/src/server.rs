@@ -72,6 +72,11 @@ impl Services {
         let Some(event) = AuditEvent::from_name(event) else {
             return;
         };
+        self.audit_admin(tenant, event, &format!("{kind} {}", digest.to_hex()));
+    }
+
+    /// Audit an admin's change to a tenant.
+    pub fn audit_admin(&self, tenant: &TenantId, event: AuditEvent, detail: &str) {
         let record = AuditRecord {
             id: 0,
             at: plenum_types::unix_now(),
@@ -79,7 +84,7 @@ impl Services {
             event,
             conference: None,
             subject: "admin".into(),
-            detail: format!("{kind} {}", digest.to_hex()),
+            detail: detail.to_owned(),
         };
         if let Err(e) = self.pool.audit(&record) {
             tracing::error!(error = %e, "cannot write audit record");

@@ -448,3 +448,78 @@ fn nobody_there_says_so() {
     let e = err(&out);
     assert!(e.contains("cannot reach the SIP server"), "{e}");
 }
+
+/// A tenant admin replaces the policy document while the server runs: a document the tenant's
+/// policy plugin refuses (or that is not TOML) changes nothing; an accepted one is audited and
+/// the next decision follows it (here: passcodes of at least 8 digits).
+#[test]
+fn a_policy_document_is_checked_then_takes_effect_at_once() {
+    let (d, s) = server();
+    let before = ok(&s.cli(&["policy", "show", "--tenant", "contoso"]));
+    assert!(before.contains("[passcode]"), "{before}");
+
+    let file = d.path().join("policy.toml");
+    for (bad, says) in [
+        ("[passcode\nmin-length = 8\n", "not a policy document"),
+        (
+            "[meeting]\ndefault-expiry-secs = 7200\nmax-expiry-secs = 3600\n",
+            "refuses",
+        ),
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let e = err(&s.cli(&[
+            "policy",
+            "set",
+            "--tenant",
+            "contoso",
+            file.to_str().unwrap(),
+        ]));
+        assert!(e.contains(says) && e.contains("422"), "{bad}: {e}");
+    }
+    assert_eq!(
+        ok(&s.cli(&["policy", "show", "--tenant", "contoso"])),
+        before
+    );
+    // The 6-digit passcode is fine under the shipped document.
+    schedule_json(&s, "udp", "Before", &["--passcode", "135790"]);
+
+    let stricter = before.replace("min-length = 6 ", "min-length = 8 ");
+    assert_ne!(
+        stricter, before,
+        "the demo document sets passcode.min-length = 6"
+    );
+    std::fs::write(&file, &stricter).unwrap();
+    ok(&s.cli(&[
+        "policy",
+        "set",
+        "--tenant",
+        "contoso",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        ok(&s.cli(&["policy", "show", "--tenant", "contoso"])),
+        stricter
+    );
+    let e = err(&meeting(
+        &s,
+        "udp",
+        "schedule",
+        "alice",
+        &["--subject", "After", "--passcode", "135790"],
+    ));
+    assert!(e.contains("invalidPasscode"), "{e}");
+    schedule_json(&s, "udp", "After", &["--passcode", "13579024"]);
+
+    let audit = ok(&s.cli(&["audit", "--tenant", "contoso", "--json"]));
+    let changes = serde_json::from_str::<Value>(&audit)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "policy-changed")
+        .count();
+    assert_eq!(changes, 1, "{audit}");
+    // Another tenant's document is untouched.
+    let fabrikam = ok(&s.cli(&["policy", "show", "--tenant", "fabrikam"]));
+    assert!(!fabrikam.is_empty() && fabrikam != stricter);
+}
