@@ -486,3 +486,81 @@ fn a_meeting_ends_for_everyone_when_it_expires() {
     assert_eq!(count("join"), 2, "{events:?}");
     assert_eq!(count("leave"), 2, "{events:?}");
 }
+
+/// The tenant's policy says a leg with no media for 10 s is dead and that the meeting ends
+/// with its last leader: a guest whose phone stops sending RTP is hung up as a dead leg, and
+/// when the organizer leaves, the guest still there is hung up too; each departure is audited
+/// with its reason.
+#[test]
+fn dead_legs_and_the_last_leader_leaving_end_calls_by_policy() {
+    use plenum_rtp_pcap::{Script, Step};
+    let (d, s) = server();
+    let policy = ok(&s.cli(&["policy", "show", "--tenant", "contoso"]));
+    let policy = policy
+        .replace(
+            "on-last-leader-leave = \"continue\"",
+            "on-last-leader-leave = \"end\"",
+        )
+        .replace("[meeting]\n", "[meeting]\ndead-leg-secs = 10\n");
+    assert!(policy.contains("\"end\"") && policy.contains("dead-leg-secs = 10"));
+    let file = d.path().join("policy.toml");
+    std::fs::write(&file, &policy).unwrap();
+    ok(&s.cli(&[
+        "policy",
+        "set",
+        "--tenant",
+        "contoso",
+        file.to_str().unwrap(),
+    ]));
+
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    let keyed_then_talking = |keys: &str, ms: u32, ssrc: u32| {
+        let mut steps = Script::keyed(keys).steps;
+        steps.push(Step::Silence(ms));
+        Script { steps, ssrc }
+    };
+    // The organizer keeps sending (silence) and hangs up after 30 s.
+    let organizer = common::gateway_call(
+        &s,
+        dir.path(),
+        "organizer",
+        &keyed_then_talking(&format!("1{id}#*1001#24680#"), 40_000, 1),
+        Duration::from_secs(30),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    // A guest who keeps sending: hung up when the organizer leaves.
+    let stays = common::dial_script(
+        &s,
+        dir.path(),
+        "stays",
+        "4255550100",
+        &keyed_then_talking(&format!("1{id}#135790##"), 45_000, 2),
+        Then::ExpectBye(Duration::from_secs(60)),
+    );
+    // A guest whose phone goes quiet once it is in: a dead leg after 10 s.
+    let quiet = common::dial_script(
+        &s,
+        dir.path(),
+        "quiet",
+        "4255550100",
+        &Script::keyed(&format!("1{id}#135790##")),
+        Then::ExpectBye(Duration::from_secs(60)),
+    );
+    finished(quiet, dir.path(), "quiet");
+    finished(organizer, dir.path(), "organizer");
+    finished(stays, dir.path(), "stays");
+
+    let out = s.cli(&["audit", "--tenant", "contoso", "--limit", "200", "--json"]);
+    let events: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let leaves: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "leave")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(leaves.len(), 3, "{leaves:?}");
+    assert!(leaves.contains(&"no media from the caller"), "{leaves:?}");
+    assert!(leaves.contains(&"the last leader left"), "{leaves:?}");
+}
