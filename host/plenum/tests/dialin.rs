@@ -564,3 +564,80 @@ fn dead_legs_and_the_last_leader_leaving_end_calls_by_policy() {
     assert!(leaves.contains(&"no media from the caller"), "{leaves:?}");
     assert!(leaves.contains(&"the last leader left"), "{leaves:?}");
 }
+
+/// A SIP phone that authenticates with digest as a user when it calls the access number (as
+/// OCS's Communicator Phone Edition does) is asked for the conference ID only: bob, not the
+/// organizer and alone in the meeting, is let in at once without passcode, PIN or waiting for
+/// a leader; alice follows the same way.
+#[test]
+fn an_authenticated_phone_keys_only_the_conference_id_and_never_waits() {
+    let (_d, s) = server();
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    let template = std::fs::read_to_string(common::scenario_dir().join("uac-auth.xml")).unwrap();
+    let phone = |user: &str, stay_ms: u32| {
+        let pcap = dir.path().join(format!("{user}.pcap"));
+        let packets =
+            plenum_rtp_pcap::packets(&plenum_rtp_pcap::Script::keyed(&format!("1{id}#"))).unwrap();
+        std::fs::write(&pcap, plenum_rtp_pcap::pcap(&packets)).unwrap();
+        let xml = template.replace(
+            r#"<pause milliseconds="200"/>"#,
+            &format!(
+                r#"<nop><action><exec play_pcap_audio="{}"/></action></nop>
+  <pause milliseconds="{stay_ms}"/>"#,
+                pcap.display()
+            ),
+        );
+        assert_ne!(xml, template);
+        let path = dir.path().join(format!("{user}.xml"));
+        std::fs::write(&path, xml).unwrap();
+        let password = s.password(user);
+        let addr = s.sip_addr("udp");
+        let path = path.to_str().unwrap().to_owned();
+        let user = user.to_owned();
+        std::thread::spawn(move || {
+            common::sipp(
+                addr,
+                "127.0.0.1",
+                "udp",
+                &[
+                    "-sf",
+                    &path,
+                    "-s",
+                    "4255550100",
+                    "-au",
+                    &user,
+                    "-ap",
+                    &password,
+                    "-key",
+                    "caller",
+                    &user,
+                ],
+            )
+        })
+    };
+    let bob = phone("bob", 16_000);
+    // Bob is in, alone, before alice calls.
+    std::thread::sleep(Duration::from_secs(10));
+    let joined_alone = audit(&s);
+    let alice = phone("alice", 8_000);
+    for (who, run) in [
+        ("bob", bob.join().unwrap()),
+        ("alice", alice.join().unwrap()),
+    ] {
+        assert_eq!(run.code, 0, "{who}: {}", run.messages);
+    }
+    assert!(
+        joined_alone.contains(&("join".into(), "sip:bob@contoso.example".into())),
+        "bob joined without a leader: {joined_alone:?}"
+    );
+    let events = audit(&s);
+    assert!(
+        events.contains(&("join".into(), "sip:alice@contoso.example".into())),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(e, _)| e.starts_with("failed-")),
+        "{events:?}"
+    );
+}
