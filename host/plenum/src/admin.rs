@@ -15,6 +15,9 @@
 //! | GET | `/v1/tenants/{tenant}/audit?limit=N` | the audit log, newest first |
 //! | GET | `/v1/tenants/{tenant}/policy` | the meeting-policy document (TOML) |
 //! | PUT | `/v1/tenants/{tenant}/policy` | replace it (body: TOML), checked by the tenant's policy plugin first |
+//! | GET | `/v1/tenants/{tenant}/users` | users with their PIN sign-in state (never a secret) |
+//! | PUT | `/v1/tenants/{tenant}/users/{user}/pin` | `{"pin": "…"}`: set a PIN the policy accepts |
+//! | POST | `/v1/tenants/{tenant}/users/{user}/unlock` | clear the PIN lockout and failure counters |
 
 use std::sync::Arc;
 
@@ -49,6 +52,12 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
         .route("/v1/tenants/{tenant}/normalize", get(normalize))
         .route("/v1/tenants/{tenant}/audit", get(audit))
         .route("/v1/tenants/{tenant}/policy", get(policy).put(put_policy))
+        .route("/v1/tenants/{tenant}/users", get(users))
+        .route(
+            "/v1/tenants/{tenant}/users/{user}/pin",
+            axum::routing::put(set_pin),
+        )
+        .route("/v1/tenants/{tenant}/users/{user}/unlock", post(unlock))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
@@ -649,6 +658,163 @@ async fn put_policy(
             tenant: t,
             document: record.policy_document,
         }))
+    })
+    .await
+}
+
+/// A user as the admin sees it: who, and the state of their PIN sign-in.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserView {
+    /// `sip:user@domain`.
+    pub sip_uri: String,
+    /// Display name.
+    pub display_name: String,
+    /// Extension.
+    pub extension: Option<String>,
+    /// Phone line (E.164).
+    pub line: Option<String>,
+    /// May organize meetings.
+    pub organizer: bool,
+    /// Has a PIN.
+    pub pin_set: bool,
+    /// PIN sign-in refused now (temporarily or until an admin unlocks).
+    pub locked: bool,
+    /// Locked until an admin unlocks.
+    pub locked_for_good: bool,
+    /// A temporary lock's end (Unix seconds).
+    pub locked_until: Option<i64>,
+    /// Failures in the current window.
+    pub failures_in_window: u32,
+    /// Failures since the last unlock.
+    pub failures_total: u32,
+}
+
+/// The body of a PIN change (its `Debug` never shows the PIN).
+#[derive(Serialize, Deserialize)]
+pub struct PinBody {
+    /// The new PIN (digits).
+    pub pin: String,
+}
+
+impl std::fmt::Debug for PinBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinBody { pin: <redacted> }")
+    }
+}
+
+/// The user `user` (`alice` or `sip:alice@domain`) of the tenant.
+fn user_of(
+    s: &Services,
+    tenant: &TenantId,
+    user: &str,
+) -> Result<plenum_storage::UserRecord, ApiError> {
+    let record = s
+        .pool()
+        .tenant(tenant)
+        .map_err(internal)?
+        .ok_or_else(|| internal("tenant vanished"))?;
+    let uri = if user.starts_with("sip:") {
+        user.to_owned()
+    } else {
+        format!("sip:{user}@{}", record.sip_domain)
+    };
+    s.pool()
+        .user_by_uri(&uri)
+        .map_err(internal)?
+        .filter(|u| &u.tenant == tenant)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no user `{uri}` in {tenant}"),
+            )
+        })
+}
+
+fn user_view(s: &Services, u: plenum_storage::UserRecord) -> Result<UserView, ApiError> {
+    let attempts = s.pool().pin_attempts(&u.sip_uri).map_err(internal)?;
+    let pin_set = s.pool().pin_set_at(&u.sip_uri).map_err(internal)?.is_some();
+    let now = plenum_types::unix_now();
+    let until = attempts.locked_until.filter(|t| *t > now);
+    Ok(UserView {
+        pin_set,
+        locked: attempts.locked || until.is_some(),
+        locked_for_good: attempts.locked,
+        locked_until: until,
+        failures_in_window: attempts.local_failures,
+        failures_total: attempts.global_failures,
+        sip_uri: u.sip_uri,
+        display_name: u.display_name,
+        extension: u.extension,
+        line: u.line.map(|l| l.as_str().to_owned()),
+        organizer: u.is_organizer,
+    })
+}
+
+async fn users(
+    State(s): State<Arc<Services>>,
+    Path(t): Path<String>,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let users = s.pool().users(&tenant).map_err(internal)?;
+        Ok(Json(
+            users
+                .into_iter()
+                .map(|u| user_view(&s, u))
+                .collect::<Result<_, _>>()?,
+        ))
+    })
+    .await
+}
+
+/// Set a user's PIN: the tenant's meeting policy must accept it (length, no trivial
+/// patterns, not the extension or line); stored as a hash; audited without the PIN.
+async fn set_pin(
+    State(s): State<Arc<Services>>,
+    Path((t, user)): Path<(String, String)>,
+    Json(body): Json<PinBody>,
+) -> Result<Json<UserView>, ApiError> {
+    use plenum_plugin_api::policy::PinCheck;
+    use plenum_plugin_api::types::Verdict;
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let u = user_of(&s, &tenant, &user)?;
+        let pin = plenum_types::Secret::new(body.pin);
+        let check = PinCheck {
+            pin: pin.expose().to_owned(),
+            extension: u.extension.clone(),
+            line: u.line.as_ref().map(|l| l.as_str().to_owned()),
+        };
+        let context = crate::conference::policy_context(&s, &tenant);
+        let decision = s.plugins().check_pin(&tenant, &context, &check);
+        if let Verdict::Reject(why) = decision.value {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the meeting policy refuses the PIN: {why}"),
+            ));
+        }
+        s.pool()
+            .set_pin(&u.sip_uri, &pin, plenum_types::unix_now())
+            .map_err(internal)?;
+        s.audit_admin(&tenant, AuditEvent::PinSet, &u.sip_uri);
+        Ok(Json(user_view(&s, u)?))
+    })
+    .await
+}
+
+/// Clear a user's PIN lockout (temporary or for good) and failure counters; audited.
+async fn unlock(
+    State(s): State<Arc<Services>>,
+    Path((t, user)): Path<(String, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    blocking(move || {
+        let tenant = tenant(&s, &t)?;
+        let u = user_of(&s, &tenant, &user)?;
+        s.pool()
+            .set_pin_attempts(&u.sip_uri, &Default::default())
+            .map_err(internal)?;
+        s.audit_admin(&tenant, AuditEvent::PinUnlocked, &u.sip_uri);
+        Ok(Json(user_view(&s, u)?))
     })
     .await
 }

@@ -226,6 +226,64 @@ impl Client {
 
 impl Client {
     /// `plenum audit`.
+    /// `GET /v1/tenants/{t}/users`, printed.
+    pub fn users(&self, tenant: &str, json: bool) -> anyhow::Result<()> {
+        let url = format!("{}/v1/tenants/{tenant}/users", self.base);
+        let req = self.agent.get(&url).header("Authorization", &self.auth());
+        let users: Vec<crate::admin::UserView> = self.finish(req.call())?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&users)?);
+            return Ok(());
+        }
+        println!(
+            "{:<32} {:<10} {:<5} {:<6} {:<10} FAILURES",
+            "USER", "EXTENSION", "PIN", "ORG", "LOCK"
+        );
+        for u in users {
+            let lock = if u.locked_for_good {
+                "locked".to_owned()
+            } else if let Some(t) = u.locked_until {
+                format!("until {}", plenum_c3p::format_date_time(t))
+            } else {
+                "-".to_owned()
+            };
+            println!(
+                "{:<32} {:<10} {:<5} {:<6} {:<10} {}/{}",
+                u.sip_uri,
+                u.extension.as_deref().unwrap_or("-"),
+                if u.pin_set { "set" } else { "-" },
+                if u.organizer { "yes" } else { "-" },
+                lock,
+                u.failures_in_window,
+                u.failures_total
+            );
+        }
+        Ok(())
+    }
+
+    /// `PUT /v1/tenants/{t}/users/{u}/pin`.
+    pub fn set_pin(&self, tenant: &str, user: &str, pin: &str) -> anyhow::Result<()> {
+        let url = format!("{}/v1/tenants/{tenant}/users/{user}/pin", self.base);
+        let req = self
+            .agent
+            .put(&url)
+            .header("Authorization", &self.auth())
+            .header("Content-Type", "application/json");
+        let body = serde_json::to_string(&crate::admin::PinBody {
+            pin: pin.to_owned(),
+        })?;
+        let _: crate::admin::UserView = self.finish(req.send(body))?;
+        Ok(())
+    }
+
+    /// `POST /v1/tenants/{t}/users/{u}/unlock`.
+    pub fn unlock(&self, tenant: &str, user: &str) -> anyhow::Result<()> {
+        let url = format!("{}/v1/tenants/{tenant}/users/{user}/unlock", self.base);
+        let req = self.agent.post(&url).header("Authorization", &self.auth());
+        let _: crate::admin::UserView = self.finish(req.send_empty())?;
+        Ok(())
+    }
+
     /// `GET /v1/tenants/{t}/policy`: the document.
     pub fn policy(&self, tenant: &str) -> anyhow::Result<String> {
         let url = format!("{}/v1/tenants/{tenant}/policy", self.base);

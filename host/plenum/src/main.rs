@@ -75,6 +75,45 @@ enum Command {
     /// announcements, keypad map, timeouts).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// A tenant's users: list them with their PIN sign-in state, set a PIN, lift a lockout.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Users, extensions, and whether their PIN sign-in is locked.
+    List {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's PIN (from PLENUM_PIN, else one line on stdin; never an argument, so it
+    /// does not show in a process list). The tenant's meeting policy must accept it.
+    SetPin {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// `alice` or `sip:alice@contoso.example`.
+        user: String,
+    },
+    /// Lift a user's PIN lockout (temporary or until unlocked) and reset the failure counts.
+    Unlock {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// `alice` or `sip:alice@contoso.example`.
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +305,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             json,
         } => client::Client::new(&server)?.audit(&tenant, limit, json),
+        Command::User(UserCommand::List {
+            server,
+            tenant,
+            json,
+        }) => client::Client::new(&server)?.users(&tenant, json),
+        Command::User(UserCommand::SetPin {
+            server,
+            tenant,
+            user,
+        }) => {
+            let pin = match std::env::var("PLENUM_PIN") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim().to_owned()
+                }
+            };
+            client::Client::new(&server)?.set_pin(&tenant, &user, &pin)?;
+            println!("PIN of {user} set (audited)");
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock {
+            server,
+            tenant,
+            user,
+        }) => {
+            client::Client::new(&server)?.unlock(&tenant, &user)?;
+            println!("PIN sign-in of {user} unlocked (audited)");
+            Ok(())
+        }
         Command::Policy(PolicyCommand::Show { server, tenant }) => {
             print!("{}", client::Client::new(&server)?.policy(&tenant)?);
             Ok(())

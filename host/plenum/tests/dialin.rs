@@ -641,3 +641,106 @@ fn an_authenticated_phone_keys_only_the_conference_id_and_never_waits() {
         "{events:?}"
     );
 }
+
+/// PIN lockout and its remedy: with the tenant's policy locking a user after three failures,
+/// alice keys three wrong PINs, is locked (the admin sees it), is refused with her right PIN,
+/// and gets in again once an admin unlocked her and set her a new PIN (one the policy
+/// accepts; a too-short one is refused).
+#[test]
+fn a_locked_pin_is_refused_until_an_admin_unlocks_it() {
+    let (d, s) = server();
+    let policy = ok(&s.cli(&["policy", "show", "--tenant", "contoso"]));
+    let policy = policy.replace("[lockout]\n", "[lockout]\nlocal-limit = 3\n");
+    let file = d.path().join("policy.toml");
+    std::fs::write(&file, &policy).unwrap();
+    ok(&s.cli(&[
+        "policy",
+        "set",
+        "--tenant",
+        "contoso",
+        file.to_str().unwrap(),
+    ]));
+    let id = schedule(&s, "135790", "anonymous");
+    let dir = tempfile::tempdir().unwrap();
+    let alice_joins = |s: &Server| {
+        audit(s)
+            .iter()
+            .filter(|(e, who)| e == "join" && who == "sip:alice@contoso.example")
+            .count()
+    };
+    let alice = |s: &Server| -> serde_json::Value {
+        let out = s.cli(&["user", "list", "--tenant", "contoso", "--json"]);
+        let users: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["sip_uri"] == "sip:alice@contoso.example")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(alice(&s)["locked"], false);
+
+    // Three wrong PINs (the attendant then falls back to the passcode; she hangs up).
+    let call = dial(
+        &s,
+        dir.path(),
+        "wrong",
+        "4255550100",
+        &format!("1{id}#*1001#11111#1001#22222#1001#33333#"),
+        Then::HangUpAfter(Duration::from_secs(14)),
+    );
+    finished(call, dir.path(), "wrong");
+    let events = audit(&s);
+    let failed = events.iter().filter(|(e, _)| e == "failed-pin").count();
+    assert_eq!(failed, 3, "{events:?}");
+    assert!(events.iter().any(|(e, _)| e == "pin-locked"), "{events:?}");
+    let state = alice(&s);
+    assert_eq!(state["locked"], true, "{state}");
+
+    // Her right PIN does not open the lock.
+    let call = dial(
+        &s,
+        dir.path(),
+        "locked",
+        "4255550100",
+        &format!("1{id}#*1001#24680#"),
+        Then::HangUpAfter(Duration::from_secs(8)),
+    );
+    finished(call, dir.path(), "locked");
+    assert_eq!(alice_joins(&s), 0);
+
+    // The admin unlocks her and sets a new PIN; a PIN the policy refuses is not set.
+    ok(&s.cli(&["user", "unlock", "--tenant", "contoso", "alice"]));
+    let state = alice(&s);
+    assert_eq!(state["locked"], false, "{state}");
+    assert_eq!(state["failures_total"], 0, "{state}");
+    let set_pin = |pin: &str| {
+        let mut cmd = common::plenum();
+        cmd.args(["user", "set-pin", "--tenant", "contoso", "alice"])
+            .args(["--data-dir", s.data_dir.to_str().unwrap()])
+            .args(["--admin-url", &s.admin_url])
+            .env("PLENUM_PIN", pin);
+        cmd.output().unwrap()
+    };
+    let refused = common::err(&set_pin("1234"));
+    assert!(
+        refused.contains("refuses the PIN") && !refused.contains("1234"),
+        "{refused}"
+    );
+    ok(&set_pin("97531"));
+    let call = dial(
+        &s,
+        dir.path(),
+        "unlocked",
+        "4255550100",
+        &format!("1{id}#*1001#97531#"),
+        Then::HangUpAfter(Duration::from_secs(10)),
+    );
+    finished(call, dir.path(), "unlocked");
+    assert_eq!(alice_joins(&s), 1, "{:?}", audit(&s));
+    let events = audit(&s);
+    for e in ["pin-unlocked", "pin-set"] {
+        assert!(events.iter().any(|(x, _)| x == e), "{e}: {events:?}");
+    }
+}
