@@ -81,13 +81,17 @@ pub enum MediaOrder {
     Hold {
         /// The call.
         call: CallId,
+        /// Whose music (a tenant's prompt pack may bring its own).
+        tenant: TenantId,
         /// Which.
         kind: HoldKind,
     },
-    /// Record the caller; [`MediaInput::Recorded`] when done.
+    /// Play the record beep, and record the caller; [`MediaInput::Recorded`] when done.
     Record {
         /// The call.
         call: CallId,
+        /// Whose beep.
+        tenant: TenantId,
         /// Longest.
         max_ms: u32,
     },

@@ -29,6 +29,10 @@ use plenum_types::{E164, PstnId, Secret, TenantId};
 use crate::media::{Command, Listeners, MediaEngine};
 use crate::server::Services;
 
+/// The play id of the beep before a name recording: the shell's own, never reported to the
+/// switch (attendant plays are numbered from 0 up).
+pub const BEEP_PLAY: u64 = u64::MAX;
+
 /// The policy context of a tenant (its flattened policy document).
 pub fn policy_context(s: &Services, tenant: &TenantId) -> PolicyContext {
     let record = s.pool().tenant(tenant).ok().flatten();
@@ -511,18 +515,34 @@ impl MediaShell {
                 });
             }
             MediaOrder::Stop { call } => e.send(Command::Stop { call: call.0 }),
-            MediaOrder::Hold { call, kind } => {
-                let music = self.prompts.tone_for(None, Tone::HoldMusic);
+            MediaOrder::Hold { call, tenant, kind } => {
+                // The tenant's hold music when its prompt pack has one. The lobby plays the
+                // same music: the attendant announces which of the two it is.
+                let music = self.prompts.tone_for(Some(&tenant), Tone::HoldMusic);
                 let _ = kind == HoldKind::Lobby;
                 e.send(Command::Loop {
                     call: call.0,
                     segments: vec![Segment::Clip(music)],
                 });
             }
-            MediaOrder::Record { call, max_ms } => e.send(Command::Record {
-                call: call.0,
+            MediaOrder::Record {
+                call,
+                tenant,
                 max_ms,
-            }),
+            } => {
+                // "After the tone, please say your name": the tone, then the recording (the
+                // recorder trims the caller's silence while the beep plays).
+                let beep = self.prompts.tone_for(Some(&tenant), Tone::Beep);
+                e.send(Command::Play {
+                    call: call.0,
+                    id: BEEP_PLAY,
+                    segments: vec![Segment::Clip(beep)],
+                });
+                e.send(Command::Record {
+                    call: call.0,
+                    max_ms,
+                });
+            }
             MediaOrder::StopRecord { call } => e.send(Command::StopRecord { call: call.0 }),
             MediaOrder::Join {
                 call,

@@ -464,6 +464,7 @@ impl Core {
                 call: CallId(call),
                 digit,
             },
+            E::PlayFinished { id, .. } if id == crate::conference::BEEP_PLAY => return,
             E::PlayFinished { call, id } => MediaInput::PlayFinished {
                 call: CallId(call),
                 id,
@@ -652,6 +653,19 @@ fn route(
         .map(|p| p.name);
     let ctx = crate::conference::policy_context(s, &a.tenant);
     let settings = s.plugins().settings(&a.tenant, &ctx).value;
+    // The caller ID as the PBX sent it (national, with an access prefix, ...), normalized with
+    // the gateway's profile like the called number; kept as sent when no rule matches.
+    let calling = calling.filter(|c| !c.is_empty()).map(|c| {
+        let request = NormalizeRequest {
+            number: c.clone(),
+            kind: NumberKind::Calling,
+            ..request
+        };
+        match s.plugins().normalize(tenant, &request).value {
+            NormalizeOutcome::E164(n) if E164::new(&n).is_ok() => n,
+            _ => c,
+        }
+    });
     Route::AccessNumber(Box::new(Routed {
         tenant: a.tenant.clone(),
         number: a.number.clone(),
@@ -664,7 +678,7 @@ fn route(
         },
         profile,
         settings,
-        calling: calling.filter(|c| !c.is_empty()),
+        calling,
     }))
 }
 

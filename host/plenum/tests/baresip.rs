@@ -22,8 +22,8 @@
 //!
 //! baresip is driven over its `ctrl_tcp` module (JSON commands in netstrings: `dial`,
 //! `sndcode`, `mute`, `hangup`) and reports its events there; the test reacts to what the phone
-//! hears by reading its recording while it is written. The server offers MD5 digest only
-//! (`tests/baresip/plenum.toml`): baresip 1.0 gives up on a challenge that also offers SHA-256.
+//! hears by reading its recording while it is written. The server offers MD5 digest only (its
+//! default): baresip 1.0 gives up on a challenge that also offers SHA-256.
 //! The tests share one lock: they measure time on a machine with few cores, so they do not run
 //! at once.
 
@@ -716,7 +716,7 @@ fn a_dial_in_phone_waits_on_hold_music_then_hears_the_srtp_organizer_and_not_its
         ms(heard.at(heard.first_sound(0, 300.0).unwrap()) - invite),
     );
     eprintln!("phone: {}; organizer: {}", heard.clock(), org.clock());
-    report_beep(&heard, passcode, name);
+    assert_beep(&heard, passcode, name);
 
     // Hold music while the organizer is absent: the server's clip, from its start, as sent;
     // no tone of either.
@@ -894,21 +894,24 @@ fn clip_ms(name: &str) -> usize {
     Catalog::embedded().clip("en-US", name).unwrap().len() * 1000 / RATE
 }
 
-/// What the phone heard after "After the tone, please say your name." until the `#` that ended
-/// the recording: the server plays no tone there (the beep is never played).
-fn report_beep(heard: &Heard, passcode: Instant, name: Instant) {
-    let prompt_end = heard.after_prompt(heard.index(passcode)).unwrap();
-    let silence = prompt_end..heard.index(name);
-    let (beep, _) = heard.peak(1_000.0, silence.clone());
-    let loudest = heard.samples[silence.clone()]
-        .chunks(FRAME)
-        .map(rms)
-        .fold(0.0, f64::max);
+/// "After the tone, please say your name.": the phone hears the 1 kHz beep after the prompt
+/// and before the `#` that ended its recording.
+fn assert_beep(heard: &Heard, passcode: Instant, name: Instant) {
+    let range = heard.index(passcode)..heard.index(name);
+    let prompt_start = heard.first_sound(range.start, 300.0).unwrap();
+    let (beep, at) = heard.peak(1_000.0, range.clone());
+    assert!(
+        beep > PRESENT,
+        "no record beep between the passcode and the # (1 kHz at most {beep:.0})"
+    );
+    let prompt_end = prompt_start + clip_ms("record-name") * RATE / 1000;
+    assert!(
+        at + 5 * FRAME >= prompt_end,
+        "the beep ({at}) comes after the name prompt (ends near {prompt_end})"
+    );
     eprintln!(
-        "phone: between the name prompt and the # ({} ms) the loudest 20 ms frame has RMS \
-         {loudest:.0}, 1 kHz at most {beep:.0}: no beep (the catalogue's beep would be 1 kHz \
-         at about 7000)",
-        silence.len() * 1000 / RATE
+        "phone: record beep {} ms after the name prompt began",
+        (at - prompt_start) * 1000 / RATE
     );
 }
 

@@ -133,13 +133,16 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
         Then::HangUpAfter(Duration::from_secs(25)),
     );
     std::thread::sleep(Duration::from_secs(6));
-    // A guest: English, the ID, the passcode; then the name recording (silence) and in.
-    let guest = dial(
+    // A guest: English, the ID, the passcode; then the name recording (silence) and in. The
+    // PBX sends the caller ID nationally; the roster and the audit show it in E.164.
+    let guest = common::dial_from(
         &s,
         dir.path(),
         "guest",
+        "4255551234",
         "4255550100",
-        &format!("1{id}#135790#"),
+        &plenum_rtp_pcap::Script::keyed(&format!("1{id}#135790#")),
+        "",
         Then::HangUpAfter(Duration::from_secs(14)),
     );
     finished(guest, dir.path(), "guest");

@@ -523,3 +523,22 @@ fn a_policy_document_is_checked_then_takes_effect_at_once() {
     let fabrikam = ok(&s.cli(&["policy", "show", "--tenant", "fabrikam"]));
     assert!(!fabrikam.is_empty() && fabrikam != stricter);
 }
+
+/// A pool that offers SHA-256 digest first (RFC 8760): the scheduling client answers the
+/// strongest challenge and schedules.
+#[test]
+fn sha_256_digest_when_the_operator_offers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("plenum.toml");
+    std::fs::write(
+        &config,
+        "[sip]\ndigest-algorithms = [\"SHA-256\", \"MD5\"]\n",
+    )
+    .unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let inv = schedule_json(&s, "tcp", "Strong digest", &[]);
+    assert!(inv["pstn_conference_id"].is_string(), "{inv}");
+}

@@ -157,7 +157,11 @@ impl Switch {
                     items,
                 }),
                 Output::StopPlay => self.media(MediaOrder::Stop { call: id }),
-                Output::Record { max_ms } => self.media(MediaOrder::Record { call: id, max_ms }),
+                Output::Record { max_ms } => self.media(MediaOrder::Record {
+                    call: id,
+                    tenant,
+                    max_ms,
+                }),
                 Output::StopRecord => self.media(MediaOrder::StopRecord { call: id }),
                 Output::Lookup(keys) => self.request_work(
                     id,
@@ -201,7 +205,11 @@ impl Switch {
                     );
                 }
                 Output::RequestAdmission(access) => self.request_admission(id, &access, now),
-                Output::Hold(kind) => self.media(MediaOrder::Hold { call: id, kind }),
+                Output::Hold(kind) => self.media(MediaOrder::Hold {
+                    call: id,
+                    tenant,
+                    kind,
+                }),
                 Output::Join(access) => self.join(id, &access, now),
                 Output::HangUp => {
                     self.hang_up(id, "the attendant ended the call", now);
@@ -424,10 +432,24 @@ impl Switch {
                 self.join(id, &access, now);
             }
             AdmissionState::WaitingForLeader | AdmissionState::InLobby => {
-                self.media(MediaOrder::Hold {
-                    call: id,
-                    kind: plenum_plugin_api::attendant::HoldKind::Music,
-                });
+                let tenant = self
+                    .calls
+                    .get(&id)
+                    .and_then(|c| c.focus)
+                    .and_then(|k| self.focuses.get(&k))
+                    .map(|f| f.meeting().tenant.clone());
+                if let Some(tenant) = tenant {
+                    let kind = if state == AdmissionState::InLobby {
+                        plenum_plugin_api::attendant::HoldKind::Lobby
+                    } else {
+                        plenum_plugin_api::attendant::HoldKind::Music
+                    };
+                    self.media(MediaOrder::Hold {
+                        call: id,
+                        tenant,
+                        kind,
+                    });
+                }
             }
             AdmissionState::Denied | AdmissionState::TimedOut => {
                 self.hang_up(id, "not admitted", now);

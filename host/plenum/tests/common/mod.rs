@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )] // test code
 #![allow(dead_code)]
+pub mod subscriber;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -329,6 +330,21 @@ pub fn dial_with_info(
     info: &str,
     then: Then,
 ) -> std::process::Child {
+    dial_from(s, dir, name, "+14255551234", number, script, info, then)
+}
+
+/// Like [`dial_with_info`], with the caller ID (`From` user part) as the PBX sends it.
+#[allow(clippy::too_many_arguments)]
+pub fn dial_from(
+    s: &Server,
+    dir: &Path,
+    name: &str,
+    caller: &str,
+    number: &str,
+    script: &plenum_rtp_pcap::Script,
+    info: &str,
+    then: Then,
+) -> std::process::Child {
     let pcap = dir.join(format!("{name}.pcap"));
     let packets = plenum_rtp_pcap::packets(script).unwrap();
     std::fs::write(&pcap, plenum_rtp_pcap::pcap(&packets)).unwrap();
@@ -338,7 +354,7 @@ pub fn dial_with_info(
   <send retrans="500"><![CDATA[
       BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       [last_To:]
       Call-ID: [call_id]
       CSeq: 999 BYE
@@ -371,7 +387,7 @@ pub fn dial_with_info(
   <send retrans="500"><![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:[service]@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 INVITE
@@ -395,7 +411,7 @@ pub fn dial_with_info(
   <send><![CDATA[
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:+14255551234@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       [last_To:]
       Call-ID: [call_id]
       CSeq: 1 ACK
