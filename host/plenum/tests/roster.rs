@@ -15,13 +15,11 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::subscriber::{Subscriber, status_of};
 use common::{Server, ok};
-use plenum_c3p::roster::{ConferenceInfo, ElementState, EndpointStatus};
-use plenum_sip::auth::{Challenge, ClientAnswer};
-use plenum_sip::message::{self, Framing, HeaderName, Message, Request};
+use plenum_c3p::roster::{ElementState, EndpointStatus};
 
 fn server() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
@@ -56,157 +54,6 @@ fn schedule(s: &Server) -> (String, String) {
         v["conference_id"].as_str().unwrap().to_owned(),
         v["pstn_conference_id"].as_str().unwrap().to_owned(),
     )
-}
-
-/// A subscriber on its own UDP socket.
-struct Subscriber {
-    sock: UdpSocket,
-    server: SocketAddr,
-    user: String,
-    password: String,
-    domain: String,
-    uri: String,
-    cseq: u32,
-    call_id: String,
-}
-
-impl Subscriber {
-    fn new(server: SocketAddr, user: &str, password: &str, domain: &str, target: &str) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        Subscriber {
-            sock,
-            server,
-            user: user.into(),
-            password: password.into(),
-            domain: domain.into(),
-            uri: target.into(),
-            cseq: 0,
-            call_id: format!("roster-{}", rand_tag()),
-        }
-    }
-
-    fn subscribe(&mut self, event: &str, auth: Option<&str>) -> String {
-        self.cseq += 1;
-        let local = self.sock.local_addr().unwrap();
-        let auth = auth
-            .map(|a| format!("Authorization: {a}\r\n"))
-            .unwrap_or_default();
-        let msg = format!(
-            "SUBSCRIBE {uri} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP {local};branch=z9hG4bK-{tag};rport\r\n\
-             From: <sip:{user}@{domain}>;tag=sub1\r\n\
-             To: <{uri}>\r\n\
-             Call-ID: {call}\r\n\
-             CSeq: {cseq} SUBSCRIBE\r\n\
-             Contact: <sip:{user}@{local}>\r\n\
-             Event: {event}\r\n\
-             Accept: application/conference-info+xml\r\n\
-             Expires: 600\r\n\
-             Max-Forwards: 70\r\n\
-             {auth}Content-Length: 0\r\n\r\n",
-            uri = self.uri,
-            tag = rand_tag(),
-            user = self.user,
-            domain = self.domain,
-            call = self.call_id,
-            cseq = self.cseq,
-        );
-        self.sock.send_to(msg.as_bytes(), self.server).unwrap();
-        msg
-    }
-
-    /// SUBSCRIBE with the digest dance; the final status.
-    fn subscribe_authenticated(&mut self, event: &str) -> u16 {
-        self.subscribe(event, None);
-        let r = self.response();
-        if r.0 != 401 {
-            return r.0;
-        }
-        let challenge = Challenge::strongest(r.1.iter().map(String::as_str)).unwrap();
-        let auth = challenge.authorization(&ClientAnswer {
-            username: &self.user,
-            password: &self.password,
-            method: "SUBSCRIBE",
-            uri: &self.uri,
-            nc: 1,
-            cnonce: "0a4f113b",
-        });
-        self.subscribe(event, Some(&auth));
-        self.response().0
-    }
-
-    /// The next final response: (status, WWW-Authenticate values). NOTIFYs that come first
-    /// are answered and kept.
-    fn response(&mut self) -> (u16, Vec<String>) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match self.next_message() {
-                Some(Message::Response(r)) if r.code >= 200 => {
-                    let challenges = r
-                        .headers
-                        .values(&HeaderName::WWW_AUTHENTICATE)
-                        .map(str::to_owned)
-                        .collect();
-                    return (r.code, challenges);
-                }
-                _ => {}
-            }
-        }
-        panic!("no response to SUBSCRIBE");
-    }
-
-    fn next_message(&mut self) -> Option<Message> {
-        let mut buf = vec![0u8; 65_535];
-        let (n, from) = self.sock.recv_from(&mut buf).ok()?;
-        let m = message::parse(&buf[..n], Framing::Datagram).ok()?;
-        if let Message::Request(r) = &m {
-            self.answer(r, from);
-        }
-        Some(m)
-    }
-
-    fn answer(&self, r: &Request, to: SocketAddr) {
-        let ok = plenum_sip::compose::response(r, 200, None);
-        self.sock.send_to(&ok.to_bytes(), to).unwrap();
-    }
-
-    /// NOTIFY bodies that arrive within `for_`.
-    fn notifies(&mut self, for_: Duration) -> Vec<ConferenceInfo> {
-        let deadline = Instant::now() + for_;
-        let mut out = Vec::new();
-        while Instant::now() < deadline {
-            if let Some(Message::Request(r)) = self.next_message()
-                && r.method == plenum_sip::message::Method::Notify
-            {
-                out.push(ConferenceInfo::parse(&r.body).expect("a roster document"));
-            }
-        }
-        out
-    }
-}
-
-fn rand_tag() -> String {
-    format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
-/// The status of `entity`'s endpoint in a state, or `Deleted` when gone.
-fn status_of(state: &ConferenceInfo, entity: &str) -> Option<String> {
-    let user = state.users.iter().find(|u| u.entity == entity)?;
-    if user.state == ElementState::Deleted {
-        return Some("deleted".into());
-    }
-    user.endpoints
-        .first()
-        .and_then(|e| e.status)
-        .map(|s| s.as_str().to_owned())
 }
 
 #[test]
