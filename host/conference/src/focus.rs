@@ -101,6 +101,17 @@ impl Member {
     }
 }
 
+/// A meeting as an operator sees it live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveMeeting {
+    /// The meeting.
+    pub meeting: MeetingRef,
+    /// Locked by a leader.
+    pub locked: bool,
+    /// Who is in it or waits to be, in the order they came.
+    pub members: Vec<Member>,
+}
+
 /// The Focus of one meeting.
 #[derive(Debug, Clone)]
 pub struct Focus {
@@ -279,6 +290,15 @@ impl Focus {
             .filter(|(c, m)| **c != except && m.presence == Presence::Connected)
             .map(|(c, _)| *c)
             .collect()
+    }
+
+    /// The meeting as an operator sees it.
+    pub fn live(&self) -> LiveMeeting {
+        LiveMeeting {
+            meeting: self.meeting.clone(),
+            locked: self.locked,
+            members: self.members.values().cloned().collect(),
+        }
     }
 
     /// The roster as a full document at the current version.

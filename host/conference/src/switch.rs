@@ -531,6 +531,18 @@ impl Switch {
             .min()
     }
 
+    /// The active meetings (a Focus with someone in it), by meeting row id.
+    pub fn live_meetings(&self) -> Vec<crate::focus::LiveMeeting> {
+        let mut out: Vec<_> = self
+            .focuses
+            .values()
+            .filter(|f| !f.is_empty())
+            .map(Focus::live)
+            .collect();
+        out.sort_by_key(|m| m.meeting.id);
+        out
+    }
+
     /// The next output.
     pub fn poll_output(&mut self) -> Option<SwitchOutput> {
         self.out.pop_front()

@@ -15,6 +15,8 @@
 //! | GET | `/v1/tenants/{tenant}/audit?limit=N` | the audit log, newest first |
 //! | GET | `/v1/tenants/{tenant}/policy` | the meeting-policy document (TOML) |
 //! | PUT | `/v1/tenants/{tenant}/policy` | replace it (body: TOML), checked by the tenant's policy plugin first |
+//! | GET | `/v1/meetings?tenant=T` | the meetings on now, with who is in them and how |
+//! | GET | `/live?token=…` | the same as a page that refreshes itself (for a browser) |
 //! | GET | `/v1/tenants/{tenant}/users` | users with their PIN sign-in state (never a secret) |
 //! | PUT | `/v1/tenants/{tenant}/users/{user}/pin` | `{"pin": "…"}`: set a PIN the policy accepts |
 //! | POST | `/v1/tenants/{tenant}/users/{user}/unlock` | clear the PIN lockout and failure counters |
@@ -37,6 +39,7 @@ use crate::server::Services;
 
 /// Build the router.
 pub fn router(services: Arc<Services>, token: String) -> Router {
+    let token = Arc::new(token);
     let max_body = services.registry().runtime().limits().max_component_bytes + (64 << 10);
     let api = Router::new()
         .route("/v1/tenants", get(tenants))
@@ -52,6 +55,7 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
         .route("/v1/tenants/{tenant}/normalize", get(normalize))
         .route("/v1/tenants/{tenant}/audit", get(audit))
         .route("/v1/tenants/{tenant}/policy", get(policy).put(put_policy))
+        .route("/v1/meetings", get(meetings))
         .route("/v1/tenants/{tenant}/users", get(users))
         .route(
             "/v1/tenants/{tenant}/users/{user}/pin",
@@ -60,10 +64,17 @@ pub fn router(services: Arc<Services>, token: String) -> Router {
         .route("/v1/tenants/{tenant}/users/{user}/unlock", post(unlock))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
-            Arc::new(token),
+            Arc::clone(&token),
             require_token,
         ));
+    let live_page = {
+        let token = Arc::clone(&token);
+        move |state: State<Arc<Services>>, query: Query<LivePageQuery>| {
+            live_page(state, query, token)
+        }
+    };
     Router::new()
+        .route("/live", get(live_page))
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .merge(api)
@@ -817,4 +828,189 @@ async fn unlock(
         Ok(Json(user_view(&s, u)?))
     })
     .await
+}
+
+/// A meeting on now.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LiveMeetingView {
+    /// Tenant id.
+    pub tenant: String,
+    /// Subject.
+    pub subject: String,
+    /// Organizer URI.
+    pub organizer: String,
+    /// `msci:conference-id`.
+    pub conference_id: String,
+    /// The dial-in conference ID.
+    pub pstn_id: Option<String>,
+    /// Locked by a leader.
+    pub locked: bool,
+    /// Expiry, RFC 3339.
+    pub expires: String,
+    /// Who is in it or waits, in the order they came.
+    pub participants: Vec<ParticipantView>,
+}
+
+/// A participant of a meeting on now.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ParticipantView {
+    /// Roster entity: a user's SIP URI, `tel:` of a caller's number, or an anonymous name.
+    pub entity: String,
+    /// Display name.
+    pub display: String,
+    /// `connected`, `muted`, `on-hold` (waiting for a leader), `lobby`, `asking` (the policy
+    /// is deciding).
+    pub status: String,
+    /// `leader` or `attendee` once admitted.
+    pub role: Option<String>,
+    /// `phone` (dialled in) or `sip` (a SIP client on the conference URI).
+    pub joined_by: String,
+}
+
+fn live_views(live: Vec<plenum_conference::focus::LiveMeeting>) -> Vec<LiveMeetingView> {
+    use plenum_conference::focus::Presence;
+    use plenum_plugin_api::policy::{JoiningMethod, Role};
+    live.into_iter()
+        .map(|m| LiveMeetingView {
+            tenant: m.meeting.tenant.as_str().to_owned(),
+            subject: m.meeting.subject,
+            organizer: m.meeting.organizer,
+            conference_id: m.meeting.conference_id,
+            pstn_id: m.meeting.pstn_id,
+            locked: m.locked,
+            expires: plenum_c3p::format_date_time(m.meeting.expires_at),
+            participants: m
+                .members
+                .into_iter()
+                .map(|p| ParticipantView {
+                    status: match p.presence {
+                        Presence::Connected if p.muted => "muted",
+                        Presence::Connected => "connected",
+                        Presence::WaitingForLeader => "on-hold",
+                        Presence::Lobby => "lobby",
+                        Presence::Asking => "asking",
+                    }
+                    .to_owned(),
+                    role: p.role.map(|r| {
+                        match r {
+                            Role::Leader => "leader",
+                            Role::Attendee => "attendee",
+                        }
+                        .to_owned()
+                    }),
+                    joined_by: match p.method {
+                        JoiningMethod::DialedIn => "phone",
+                        JoiningMethod::SipClient => "sip",
+                    }
+                    .to_owned(),
+                    entity: p.entity,
+                    display: p.display,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `tenant` of the live query.
+#[derive(Debug, Deserialize)]
+struct MeetingsQuery {
+    tenant: Option<String>,
+}
+
+async fn live_meetings(s: &Services, tenant: Option<&str>) -> Vec<LiveMeetingView> {
+    let live = match s.live.get() {
+        Some(h) => h.meetings().await,
+        None => Vec::new(),
+    };
+    let mut views = live_views(live);
+    if let Some(t) = tenant {
+        views.retain(|m| m.tenant == t);
+    }
+    views
+}
+
+async fn meetings(
+    State(s): State<Arc<Services>>,
+    Query(q): Query<MeetingsQuery>,
+) -> Result<Json<Vec<LiveMeetingView>>, ApiError> {
+    if let Some(t) = &q.tenant {
+        tenant(&s, t)?;
+    }
+    Ok(Json(live_meetings(&s, q.tenant.as_deref()).await))
+}
+
+/// The token of the live page (a browser cannot send the bearer header).
+#[derive(Debug, Deserialize)]
+struct LivePageQuery {
+    #[serde(default)]
+    token: String,
+    tenant: Option<String>,
+}
+
+/// The meetings on now as an HTML page that reloads itself every two seconds.
+async fn live_page(
+    State(s): State<Arc<Services>>,
+    Query(q): Query<LivePageQuery>,
+    token: Arc<String>,
+) -> Response {
+    if !constant_time_eq(q.token.as_bytes(), token.as_bytes()) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token (?token=)",
+        )
+        .into_response();
+    }
+    let views = live_meetings(&s, q.tenant.as_deref()).await;
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"2\"><title>Plenum: meetings on now</title>\
+         <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;\
+         margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+         .muted{color:#888}.on-hold,.lobby,.asking{color:#a60}</style></head><body>\
+         <h1>Meetings on now</h1>",
+    );
+    if views.is_empty() {
+        html.push_str("<p>No meeting is on.</p>");
+    }
+    for m in &views {
+        html.push_str(&format!(
+            "<h2>{} <small>({}, ID {}, {}{})</small></h2><table><tr><th>who</th><th>status</th>\
+             <th>role</th><th>joined by</th></tr>",
+            escape(&m.subject),
+            escape(&m.tenant),
+            escape(m.pstn_id.as_deref().unwrap_or("-")),
+            escape(&m.organizer),
+            if m.locked { ", locked" } else { "" },
+        ));
+        for p in &m.participants {
+            html.push_str(&format!(
+                "<tr class=\"{status}\"><td>{} <small>{}</small></td><td>{status}</td><td>{}</td>\
+                 <td>{}</td></tr>",
+                escape(&p.display),
+                escape(&p.entity),
+                p.role.as_deref().unwrap_or("-"),
+                p.joined_by,
+                status = p.status,
+            ));
+        }
+        html.push_str("</table>");
+    }
+    html.push_str("</body></html>");
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// HTML text escaping.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

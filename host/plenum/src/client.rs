@@ -226,6 +226,45 @@ impl Client {
 
 impl Client {
     /// `plenum audit`.
+    /// `GET /v1/meetings`, printed.
+    pub fn meetings(&self, tenant: Option<&str>, json: bool) -> anyhow::Result<()> {
+        let url = format!("{}/v1/meetings", self.base);
+        let mut req = self.agent.get(&url).header("Authorization", &self.auth());
+        if let Some(t) = tenant {
+            req = req.query("tenant", t);
+        }
+        let meetings: Vec<crate::admin::LiveMeetingView> = self.finish(req.call())?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&meetings)?);
+            return Ok(());
+        }
+        if meetings.is_empty() {
+            println!("no meeting is on");
+        }
+        for m in meetings {
+            println!(
+                "{} [{}] ID {} organizer {}{} (expires {})",
+                m.subject,
+                m.tenant,
+                m.pstn_id.as_deref().unwrap_or("-"),
+                m.organizer,
+                if m.locked { ", locked" } else { "" },
+                m.expires
+            );
+            for p in m.participants {
+                println!(
+                    "  {:<10} {:<9} {:<6} {} <{}>",
+                    p.status,
+                    p.role.as_deref().unwrap_or("-"),
+                    p.joined_by,
+                    p.display,
+                    p.entity
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// `GET /v1/tenants/{t}/users`, printed.
     pub fn users(&self, tenant: &str, json: bool) -> anyhow::Result<()> {
         let url = format!("{}/v1/tenants/{tenant}/users", self.base);

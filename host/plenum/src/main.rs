@@ -78,6 +78,18 @@ enum Command {
     /// A tenant's users: list them with their PIN sign-in state, set a PIN, lift a lockout.
     #[command(subcommand)]
     User(UserCommand),
+    /// The meetings on now: who is in each, waiting, muted, leading (also as a self-refreshing
+    /// page at http://ADMIN/live?token=TOKEN).
+    Meetings {
+        #[command(flatten)]
+        server: client::ServerArgs,
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,6 +317,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             json,
         } => client::Client::new(&server)?.audit(&tenant, limit, json),
+        Command::Meetings {
+            server,
+            tenant,
+            json,
+        } => client::Client::new(&server)?.meetings(tenant.as_deref(), json),
         Command::User(UserCommand::List {
             server,
             tenant,

@@ -30,6 +30,8 @@ pub struct Services {
     plugins: Plugins,
     /// The media engine's counters, once it runs.
     pub media_stats: std::sync::OnceLock<Arc<crate::media::EngineStats>>,
+    /// The SIP core's meetings, once it runs.
+    pub live: std::sync::OnceLock<crate::sip::LiveHandle>,
 }
 
 impl Services {
@@ -196,6 +198,7 @@ fn start(cfg: &Config) -> anyhow::Result<Services> {
         registry,
         plugins,
         media_stats: std::sync::OnceLock::new(),
+        live: std::sync::OnceLock::new(),
     })
 }
 

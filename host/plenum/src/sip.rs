@@ -49,6 +49,27 @@ enum Inbound {
     Closed {
         conn: u64,
     },
+    /// The admin API asks what meetings are on.
+    Live(tokio::sync::oneshot::Sender<Vec<plenum_conference::focus::LiveMeeting>>),
+}
+
+/// Asks the SIP core, which owns the meetings, for a snapshot of them.
+#[derive(Clone)]
+pub struct LiveHandle(mpsc::Sender<Inbound>);
+
+impl LiveHandle {
+    /// The active meetings; empty when the core does not answer within a second.
+    pub async fn meetings(&self) -> Vec<plenum_conference::focus::LiveMeeting> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.0.send(Inbound::Live(tx)).await.is_err() {
+            return Vec::new();
+        }
+        tokio::time::timeout(Duration::from_secs(1), rx)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
 }
 
 /// Counters of the shell.
@@ -137,6 +158,7 @@ pub async fn start(
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let engine = crate::media::MediaEngine::start(media_tx, Duration::from_secs(5));
     let _ = services.media_stats.set(engine.stats());
+    let _ = services.live.set(LiveHandle(in_tx.clone()));
     let core = Core {
         switch: Switch::new(config, directory, Instant::now()),
         udp,
@@ -383,6 +405,7 @@ impl Core {
                     Some(Inbound::Message { flow, bytes }) => self.switch.handle_bytes(flow, &bytes, Instant::now()),
                     Some(Inbound::Opened { conn, remote, tx }) => { self.conns.insert(conn, TcpConn { remote, tx }); }
                     Some(Inbound::Closed { conn }) => { self.conns.remove(&conn); }
+                    Some(Inbound::Live(reply)) => { let _ = reply.send(self.switch.live_meetings()); }
                     None => return,
                 },
                 done = work_rx.recv() => if let Some((id, result)) = done {

@@ -145,6 +145,60 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
         "",
         Then::HangUpAfter(Duration::from_secs(14)),
     );
+    // Once both are in (the guest's name recording takes 5 s), the operator's live view.
+    let status = |live: &serde_json::Value, entity: &str| {
+        live[0]["participants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["entity"] == entity)
+            .map(|p| {
+                (
+                    p["status"].clone(),
+                    p["role"].clone(),
+                    p["joined_by"].clone(),
+                )
+            })
+    };
+    let in_meeting = Some(("connected".into(), "attendee".into(), "phone".into()));
+    let started = std::time::Instant::now();
+    let live = loop {
+        let out = ok(&s.cli(&["meetings", "--tenant", "contoso", "--json"]));
+        let live: serde_json::Value = serde_json::from_str(&out).unwrap();
+        if status(&live, "tel:+14255551234") == in_meeting
+            || started.elapsed() > Duration::from_secs(13)
+        {
+            break live;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(live[0]["pstn_id"], id.as_str(), "{live}");
+    assert_eq!(status(&live, "tel:+14255551234"), in_meeting, "{live}");
+    assert_eq!(
+        status(&live, "sip:alice@contoso.example"),
+        Some(("connected".into(), "leader".into(), "phone".into())),
+        "{live}"
+    );
+    let token = std::fs::read_to_string(s.data_dir.join("admin.token")).unwrap();
+    let page = |token: &str| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent
+            .get(format!("{}/live", s.admin_url))
+            .query("token", token.trim())
+            .call()
+            .unwrap();
+        let body = resp.body_mut().read_to_string().unwrap();
+        (resp.status().as_u16(), body)
+    };
+    let (code, html) = page(&token);
+    assert!(
+        code == 200 && html.contains("Dial-in test") && html.contains("leader"),
+        "{code} {html}"
+    );
+    assert_eq!(page("wrong").0, 401);
     finished(guest, dir.path(), "guest");
     finished(organizer, dir.path(), "organizer");
     let events = audit(&s);
