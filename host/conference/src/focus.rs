@@ -257,9 +257,13 @@ impl Focus {
         }
     }
 
-    /// Lock or unlock.
+    /// Lock or unlock. Locking again ends an earlier "admit all" (`*8`): new arrivals go to
+    /// the lobby once more.
     pub fn set_locked(&mut self, locked: bool) {
         self.locked = locked;
+        if locked {
+            self.admit_all = false;
+        }
     }
 
     /// A leader let everybody in (`*8`): the lobby empties now, and later arrivals skip it
@@ -321,12 +325,24 @@ impl Focus {
             if m.presence == Presence::Asking {
                 continue;
             }
-            let mut user = User::new(m.entity.clone());
-            user.display_text = Some(m.display.clone());
-            user.roles = match m.role {
-                Some(Role::Leader) => vec!["presenter".into()],
-                Some(Role::Attendee) | None => vec!["attendee".into()],
+            // One user per entity, one endpoint per call: the same person (or phone number)
+            // in twice is one user with two endpoints, a presenter if either leads.
+            let at = match info.users.iter().position(|u| u.entity == m.entity) {
+                Some(i) => i,
+                None => {
+                    let mut user = User::new(m.entity.clone());
+                    user.display_text = Some(m.display.clone());
+                    user.roles = vec!["attendee".into()];
+                    info.users.push(user);
+                    info.users.len() - 1
+                }
             };
+            let Some(user) = info.users.get_mut(at) else {
+                continue;
+            };
+            if m.role == Some(Role::Leader) {
+                user.roles = vec!["presenter".into()];
+            }
             let mut ep = Endpoint::new(format!("{entity};call={}", call.0));
             ep.display_text = Some(m.display.clone());
             ep.status = Some(match m.presence {
@@ -353,7 +369,6 @@ impl Focus {
             }
             ep.media.push(audio);
             user.endpoints.push(ep);
-            info.users.push(user);
         }
         info
     }
