@@ -603,12 +603,22 @@ impl Switch {
             }
             MediaInput::Announced { .. } => {}
             MediaInput::Quiet { call, for_ms } => {
-                let dead = self
-                    .calls
-                    .get(&call)
-                    .and_then(|c| c.settings.as_deref())
+                let Some(c) = self.calls.get(&call) else {
+                    return;
+                };
+                // A peer that holds with a=inactive (or receives only) sends nothing by
+                // agreement: not a dead leg.
+                let peer_sends = c.session.as_ref().and_then(|s| s.media()).is_none_or(|m| {
+                    matches!(
+                        m.direction,
+                        plenum_sdp::Direction::SendRecv | plenum_sdp::Direction::RecvOnly
+                    )
+                });
+                let dead = c
+                    .settings
+                    .as_deref()
                     .map_or(60_000, |s| u64::from(s.dead_leg_secs) * 1000);
-                if for_ms >= dead {
+                if peer_sends && for_ms >= dead {
                     self.hang_up(call, "no media from the caller", now);
                 }
             }
