@@ -804,8 +804,8 @@ async fn set_pin(
                 format!("the meeting policy refuses the PIN: {why}"),
             ));
         }
-        s.pool()
-            .set_pin(&u.sip_uri, &pin, plenum_types::unix_now())
+        s.slow
+            .run(|| s.pool().set_pin(&u.sip_uri, &pin, plenum_types::unix_now()))
             .map_err(internal)?;
         s.audit_admin(&tenant, AuditEvent::PinSet, &u.sip_uri);
         Ok(Json(user_view(&s, u)?))

@@ -188,7 +188,14 @@ pub fn verify_passcode(
     meeting: i64,
     passcode: &Secret,
 ) -> PasscodeResult {
-    match s.pool().verify_passcode(meeting, passcode) {
+    let checked = s.pool().passcode_hash(meeting).map(|phc| {
+        phc.is_some_and(|phc| {
+            s.slow.passcode(meeting, &phc, passcode, || {
+                plenum_storage::Hasher::verify(&phc, passcode).unwrap_or(false)
+            })
+        })
+    });
+    match checked {
         Ok(true) => PasscodeResult::Accepted,
         Ok(false) => {
             audit(
@@ -261,7 +268,9 @@ pub fn verify_pin(
         );
         return PinResult::Locked;
     }
-    let right = pool.verify_pin(&user.sip_uri, pin).unwrap_or(false);
+    let right = s
+        .slow
+        .run(|| pool.verify_pin(&user.sip_uri, pin).unwrap_or(false));
     let outcome = if right {
         AttemptOutcome::Success
     } else {
@@ -360,6 +369,14 @@ pub fn leg_config(media: &plenum_sdp::Negotiated) -> LegConfig {
         remote_key_salt: k.theirs,
     });
     config
+}
+
+/// Whether the negotiated direction has us send RTP (not while the peer holds).
+fn we_send(media: &plenum_sdp::Negotiated) -> bool {
+    matches!(
+        media.direction,
+        plenum_sdp::Direction::SendRecv | plenum_sdp::Direction::SendOnly
+    )
 }
 
 /// An address to send to: not 0.0.0.0 (RFC 2543 hold) and not port 0.
@@ -492,6 +509,7 @@ impl MediaShell {
                     rtp,
                     rtcp,
                     config: Box::new(leg_config(&media)),
+                    send: we_send(&media),
                 }),
                 None => tracing::warn!(call = call.0, port, "no sockets for a media leg"),
             },
@@ -499,6 +517,7 @@ impl MediaShell {
                 call: call.0,
                 rtp: usable(media.remote_rtp),
                 rtcp: usable(media.remote_rtcp),
+                send: we_send(&media),
             }),
             MediaOrder::Play {
                 call,

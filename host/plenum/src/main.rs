@@ -18,6 +18,7 @@ mod focus;
 mod ics;
 mod media;
 mod meeting;
+mod passcodes;
 
 mod repo;
 mod server;

@@ -5,7 +5,10 @@
 //! The SIP core talks to it with [`Command`]s over a channel and hears back [`MediaEvent`]s
 //! (digits, prompts finished, names recorded, dead legs). Each tick:
 //! 1. commands are applied;
-//! 2. every leg's sockets are drained into its [`Leg`] (SRTP, jitter buffer, RFC 4733);
+//! 2. what arrived is read into each [`Leg`] (SRTP, jitter buffer, RFC 4733) with `recvmmsg`,
+//!    a batch per system call: every RTP socket each tick (its peer sends every 20 ms), except
+//!    one idle for 100 ms, which waits in an `epoll` (through `mio`) until something comes;
+//!    RTCP sockets only when the poll says they have something;
 //! 3. audio in: a leg in a meeting writes its frame into the mixer; a recording leg into its
 //!    recorder; others drain their jitter buffer;
 //! 4. the mixer mixes every meeting once;
@@ -14,10 +17,18 @@
 //!
 //! A leg moves between the attendant, hold, the lobby and a meeting without touching its
 //! socket or its SRTP state: only what it hears changes.
+//!
+//! Per talking leg and tick the engine makes one `recvmmsg` (its RTP) and one `sendto` (what
+//! it sends), where it made three reads before (RTP until empty, RTCP); the tick allocates
+//! nothing of its own. Legs live in a slab whose index is also their sockets' poll token, so a
+//! ready socket finds its leg without a lookup. Measured with `plenum-loadgen`
+//! (`benches/media_load.rs`): asking epoll about every RTP socket cost more than it saved, as
+//! nearly every one has a packet every tick.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
@@ -63,8 +74,10 @@ pub enum Command {
         rtcp: UdpSocket,
         /// The negotiated leg.
         config: Box<LegConfig>,
+        /// We send RTP (false while the peer holds with `a=sendonly` or `a=inactive`).
+        send: bool,
     },
-    /// A re-INVITE moved the peer.
+    /// A re-INVITE moved the peer, or put the call on hold or took it off.
     Remote {
         /// The call.
         call: CallKey,
@@ -72,6 +85,8 @@ pub enum Command {
         rtp: Option<SocketAddr>,
         /// RTCP address.
         rtcp: Option<SocketAddr>,
+        /// We send RTP.
+        send: bool,
     },
     /// Play these segments once (prompts), after the plays already queued; `PlayFinished`
     /// when done.
@@ -223,16 +238,28 @@ impl MediaEngine {
     pub fn start(events: UnboundedSender<MediaEvent>, quiet_after: Duration) -> MediaEngine {
         let (tx, rx) = std::sync::mpsc::channel();
         let stats = Arc::new(EngineStats::default());
+        let poll = match mio::Poll::new() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(error = %e, "no epoll: every media socket is read every tick");
+                None
+            }
+        };
         let worker = Worker {
             commands: rx,
             events,
-            legs: HashMap::new(),
+            legs: Slab::default(),
+            poll,
+            ready: mio::Events::with_capacity(READY_PER_POLL),
+            readable: Vec::new(),
+            again: Vec::new(),
+            batch: rx::Batch::default(),
+            finished: Vec::new(),
             mixer: Mixer::new(MixerConfig::default()),
             meetings: HashMap::new(),
             overlays: HashMap::new(),
             stats: Arc::clone(&stats),
             quiet_after,
-            buf: vec![0u8; 2048],
         };
         let spawned = std::thread::Builder::new()
             .name("plenum-media".into())
@@ -257,10 +284,21 @@ impl MediaEngine {
     }
 }
 
+/// Readiness events taken per `epoll_wait`; more are taken in further calls.
+const READY_PER_POLL: usize = 1024;
+/// Datagrams one socket may deliver per tick (a flood cannot keep the tick busy); what is left
+/// is read on the next tick.
+const DATAGRAMS_PER_TICK: usize = 64;
+/// Ticks without a datagram after which an RTP socket is parked in the poll instead of being
+/// read every tick (100 ms: a peer on hold, or a phone that sends only comfort noise in
+/// silence). Unparking costs nothing in latency: the poll reports the next datagram at once.
+const PARK_AFTER: u32 = 5;
+
 struct LegSlot {
+    call: CallKey,
     leg: Leg,
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
+    rtp: mio::net::UdpSocket,
+    rtcp: mio::net::UdpSocket,
     /// Prompt lists and their ids, in order.
     play: std::collections::VecDeque<(u64, Player)>,
     /// Hold music or lobby music, under the prompts.
@@ -272,19 +310,91 @@ struct LegSlot {
     /// Quiet reports sent since the last packet.
     quiet_reports: u32,
     opened: Instant,
+    /// Ticks its RTP socket was read and had nothing.
+    rtp_idle: u32,
+    /// Its RTP socket waits in the poll instead of being read every tick.
+    rtp_parked: bool,
+    /// RTP goes out (not while the peer holds): prompts and the mix still advance, unheard.
+    sending: bool,
+}
+
+/// The legs, by slot. A slot's index gives its sockets' poll tokens (`2·slot` for RTP,
+/// `2·slot + 1` for RTCP); a freed slot is reused by the next leg.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<LegSlot>>,
+    free: Vec<usize>,
+    by_call: HashMap<CallKey, usize>,
+}
+
+impl Slab {
+    fn len(&self) -> usize {
+        self.by_call.len()
+    }
+
+    fn contains(&self, call: CallKey) -> bool {
+        self.by_call.contains_key(&call)
+    }
+
+    fn get(&self, call: CallKey) -> Option<&LegSlot> {
+        let i = *self.by_call.get(&call)?;
+        self.slots.get(i)?.as_ref()
+    }
+
+    fn get_mut(&mut self, call: CallKey) -> Option<&mut LegSlot> {
+        let i = *self.by_call.get(&call)?;
+        self.slots.get_mut(i)?.as_mut()
+    }
+
+    /// The slot the next [`Slab::insert`] takes.
+    fn vacant(&self) -> usize {
+        self.free.last().copied().unwrap_or(self.slots.len())
+    }
+
+    /// Store a leg (of a call that has none) in [`Slab::vacant`].
+    fn insert(&mut self, l: LegSlot) {
+        let call = l.call;
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = Some(l);
+        }
+        self.by_call.insert(call, i);
+    }
+
+    fn remove(&mut self, call: CallKey) -> Option<LegSlot> {
+        let i = self.by_call.remove(&call)?;
+        let l = self.slots.get_mut(i)?.take();
+        self.free.push(i);
+        l
+    }
 }
 
 struct Worker {
     commands: Receiver<Command>,
     events: UnboundedSender<MediaEvent>,
-    legs: HashMap<CallKey, LegSlot>,
+    legs: Slab,
+    /// Readiness of every leg's sockets; `None` if epoll is unavailable (every socket is then
+    /// read every tick).
+    poll: Option<mio::Poll>,
+    ready: mio::Events,
+    /// Tokens to read this tick, and those with datagrams left over for the next one.
+    readable: Vec<usize>,
+    again: Vec<usize>,
+    batch: rx::Batch,
+    /// Recordings that filled up this tick.
+    finished: Vec<CallKey>,
     mixer: Mixer,
     meetings: HashMap<MeetingKey, MeetingId>,
     /// Mixer overlay → our announcement id.
     overlays: HashMap<plenum_mixer::OverlayId, u64>,
     stats: Arc<EngineStats>,
     quiet_after: Duration,
-    buf: Vec<u8>,
 }
 
 impl Worker {
@@ -345,55 +455,36 @@ impl Worker {
                 rtp,
                 rtcp,
                 config,
+                send,
+            } => self.open(call, rtp, rtcp, *config, send, now),
+            Command::Remote {
+                call,
+                rtp,
+                rtcp,
+                send,
             } => {
-                let _ = rtp.set_nonblocking(true);
-                let _ = rtcp.set_nonblocking(true);
-                match Leg::new(*config, now) {
-                    Ok(leg) => {
-                        self.legs.insert(
-                            call,
-                            LegSlot {
-                                leg,
-                                rtp,
-                                rtcp,
-                                play: std::collections::VecDeque::new(),
-                                music: None,
-                                recorder: None,
-                                participant: None,
-                                quiet_reports: 0,
-                                dedup: plenum_media::dtmf::DigitDeduplicator::default(),
-                                opened: now,
-                            },
-                        );
-                        self.stats
-                            .legs
-                            .store(self.legs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Err(e) => tracing::warn!(call, error = %e, "cannot open a media leg"),
-                }
-            }
-            Command::Remote { call, rtp, rtcp } => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.leg.set_remote(rtp, rtcp);
+                    l.sending = send;
                 }
             }
             Command::Play { call, id, segments } => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.play.push_back((id, Player::new(segments)));
                 }
             }
             Command::Loop { call, segments } => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.music = Some(Player::looping(segments));
                 }
             }
             Command::Stop { call } => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.play.clear();
                 }
             }
             Command::InfoDigit { call, digit } => {
-                let fresh = self.legs.get_mut(&call).is_some_and(|l| {
+                let fresh = self.legs.get_mut(call).is_some_and(|l| {
                     l.dedup
                         .offer(plenum_media::dtmf::DigitSource::Info, digit, now)
                 });
@@ -402,7 +493,7 @@ impl Worker {
                 }
             }
             Command::StopRecord { call } => {
-                if let Some(r) = self.legs.get_mut(&call).and_then(|l| l.recorder.take()) {
+                if let Some(r) = self.legs.get_mut(call).and_then(|l| l.recorder.take()) {
                     let rec = r.finish();
                     self.emit(MediaEvent::Recorded {
                         call,
@@ -412,7 +503,7 @@ impl Worker {
                 }
             }
             Command::Record { call, max_ms } => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.recorder = Some(Recorder::new(RecorderConfig {
                         max_ms,
                         ..RecorderConfig::default()
@@ -426,7 +517,7 @@ impl Worker {
             } => self.join(call, meeting, settings),
             Command::Leave { call } => self.leave(call),
             Command::Mute { call, muted } => {
-                if let Some((_, pid)) = self.legs.get(&call).and_then(|l| l.participant) {
+                if let Some((_, pid)) = self.legs.get(call).and_then(|l| l.participant) {
                     let _ = self.mixer.set_muted(pid, muted);
                 }
             }
@@ -439,9 +530,11 @@ impl Worker {
             Command::EndMeeting { meeting } => {
                 let calls: Vec<CallKey> = self
                     .legs
+                    .slots
                     .iter()
-                    .filter(|(_, l)| l.participant.is_some_and(|(m, _)| m == meeting))
-                    .map(|(c, _)| *c)
+                    .flatten()
+                    .filter(|l| l.participant.is_some_and(|(m, _)| m == meeting))
+                    .map(|l| l.call)
                     .collect();
                 for c in calls {
                     self.leave(c);
@@ -453,19 +546,92 @@ impl Worker {
             }
             Command::Close { call } => {
                 self.leave(call);
-                if let Some(mut l) = self.legs.remove(&call) {
-                    l.leg.close(now);
-                    flush(&mut l);
+                if let Some(l) = self.legs.remove(call) {
+                    self.close(l, now);
                 }
-                self.stats
-                    .legs
-                    .store(self.legs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                self.count_legs();
             }
         }
     }
 
+    fn count_legs(&self) {
+        self.stats
+            .legs
+            .store(self.legs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn open(
+        &mut self,
+        call: CallKey,
+        rtp: UdpSocket,
+        rtcp: UdpSocket,
+        config: LegConfig,
+        send: bool,
+        now: Instant,
+    ) {
+        let _ = rtp.set_nonblocking(true);
+        let _ = rtcp.set_nonblocking(true);
+        let leg = match Leg::new(config, now) {
+            Ok(leg) => leg,
+            Err(e) => {
+                tracing::warn!(call, error = %e, "cannot open a media leg");
+                return;
+            }
+        };
+        let mut slot = LegSlot {
+            call,
+            leg,
+            rtp: mio::net::UdpSocket::from_std(rtp),
+            rtcp: mio::net::UdpSocket::from_std(rtcp),
+            play: std::collections::VecDeque::new(),
+            music: None,
+            recorder: None,
+            participant: None,
+            quiet_reports: 0,
+            dedup: plenum_media::dtmf::DigitDeduplicator::default(),
+            opened: now,
+            rtp_idle: 0,
+            rtp_parked: false,
+            sending: send,
+        };
+        // The same call opened again: the old leg goes first (its slot is then the vacant one).
+        if self.legs.contains(call) {
+            self.leave(call);
+            if let Some(old) = self.legs.remove(call) {
+                self.close(old, now);
+            }
+        }
+        let at = self.legs.vacant();
+        if let Some(p) = &self.poll {
+            let registered = p.registry().register(
+                &mut slot.rtcp,
+                mio::Token(2 * at + 1),
+                mio::Interest::READABLE,
+            );
+            if let Err(e) = registered {
+                // Unregistered, the leg would never be read: read every socket every tick.
+                tracing::warn!(call, error = %e, "epoll registration failed: reading every media socket");
+                self.poll = None;
+            }
+        }
+        self.legs.insert(slot);
+        self.count_legs();
+    }
+
+    /// A removed leg: its RTCP BYE, its sockets out of the poll (then closed).
+    fn close(&mut self, mut l: LegSlot, now: Instant) {
+        l.leg.close(now);
+        flush(&mut l);
+        if let Some(p) = &self.poll {
+            if l.rtp_parked {
+                let _ = p.registry().deregister(&mut l.rtp);
+            }
+            let _ = p.registry().deregister(&mut l.rtcp);
+        }
+    }
+
     fn join(&mut self, call: CallKey, meeting: MeetingKey, settings: Settings) {
-        if !self.legs.contains_key(&call) {
+        if !self.legs.contains(call) {
             return;
         }
         self.leave(call);
@@ -484,7 +650,7 @@ impl Worker {
         };
         match self.mixer.add_participant(Some(mid), settings) {
             Ok(pid) => {
-                if let Some(l) = self.legs.get_mut(&call) {
+                if let Some(l) = self.legs.get_mut(call) {
                     l.participant = Some((meeting, pid));
                     l.music = None;
                     l.play.clear();
@@ -495,19 +661,14 @@ impl Worker {
     }
 
     fn leave(&mut self, call: CallKey) {
-        if let Some((_, pid)) = self.legs.get_mut(&call).and_then(|l| l.participant.take()) {
+        if let Some((_, pid)) = self.legs.get_mut(call).and_then(|l| l.participant.take()) {
             let _ = self.mixer.remove_participant(pid);
             self.mixer_events();
         }
     }
 
     fn announce(&mut self, meeting: MeetingKey, id: u64, clip: Arc<[i16]>, to: Listeners) {
-        let pid = |c: CallKey| {
-            self.legs
-                .get(&c)
-                .and_then(|l| l.participant)
-                .map(|(_, p)| p)
-        };
+        let pid = |c: CallKey| self.legs.get(c).and_then(|l| l.participant).map(|(_, p)| p);
         let audience = match to {
             Listeners::All => Some(Audience::All),
             Listeners::DialIn => Some(Audience::DialIn),
@@ -539,12 +700,94 @@ impl Worker {
     }
 
     fn tick(&mut self, now: Instant) {
+        self.read_sockets(now);
+        self.audio_in(now);
+        for call in std::mem::take(&mut self.finished) {
+            if let Some(r) = self.legs.get_mut(call).and_then(|l| l.recorder.take()) {
+                let rec = r.finish();
+                self.emit(MediaEvent::Recorded {
+                    call,
+                    ms: rec.duration_ms,
+                    samples: rec.samples,
+                });
+            }
+        }
+        self.mixer.tick();
+        self.mixer_events();
+        self.audio_out(now);
+    }
+
+    /// Read what arrived into the legs. An RTP socket is read every tick (its peer sends every
+    /// 20 ms: asking epoll first would only add to the cost), unless it has been idle for
+    /// [`PARK_AFTER`] ticks: then it is parked in the poll and read again once the poll says it
+    /// has something. RTCP sockets (a report every few seconds) are only read when the poll
+    /// says so. Without epoll every socket is read every tick.
+    fn read_sockets(&mut self, now: Instant) {
+        self.readable.clear();
+        self.readable.append(&mut self.again);
+        if let Some(poll) = self.poll.as_mut() {
+            loop {
+                if poll.poll(&mut self.ready, Some(Duration::ZERO)).is_err() {
+                    break;
+                }
+                let before = self.readable.len();
+                self.readable.extend(self.ready.iter().map(|e| e.token().0));
+                if self.readable.len() - before < READY_PER_POLL {
+                    break;
+                }
+            }
+        }
+        for &token in &self.readable {
+            let Some(l) = self.legs.slots.get_mut(token / 2).and_then(Option::as_mut) else {
+                continue;
+            };
+            if token % 2 == 0 {
+                // A parked RTP socket woke up: back to being read every tick, from this one.
+                if l.rtp_parked
+                    && let Some(p) = &self.poll
+                {
+                    let _ = p.registry().deregister(&mut l.rtp);
+                }
+                l.rtp_parked = false;
+                l.rtp_idle = 0;
+            } else if read_socket(l.rtcp.as_raw_fd(), &mut l.leg, &mut self.batch, now).1 {
+                self.again.push(token);
+            }
+        }
+        for (slot, l) in self.legs.slots.iter_mut().enumerate() {
+            let Some(l) = l.as_mut() else {
+                continue;
+            };
+            if self.poll.is_none() {
+                read_socket(l.rtcp.as_raw_fd(), &mut l.leg, &mut self.batch, now);
+            }
+            if l.rtp_parked && self.poll.is_some() {
+                continue;
+            }
+            let (read, _) = read_socket(l.rtp.as_raw_fd(), &mut l.leg, &mut self.batch, now);
+            if read > 0 {
+                l.rtp_idle = 0;
+                continue;
+            }
+            l.rtp_idle = l.rtp_idle.saturating_add(1);
+            if l.rtp_idle >= PARK_AFTER
+                && let Some(p) = &self.poll
+            {
+                // Registered after a read that found nothing: a datagram that came in between
+                // is reported at once (epoll checks readiness on registration).
+                l.rtp_parked = p
+                    .registry()
+                    .register(&mut l.rtp, mio::Token(2 * slot), mio::Interest::READABLE)
+                    .is_ok();
+            }
+        }
+    }
+
+    /// Per leg: timers, digits, its frame into the mixer (or the recorder), quiet reports.
+    fn audio_in(&mut self, now: Instant) {
         let mut frame = [0i16; FRAME_SAMPLES];
-        let mut finished = Vec::new();
-        // In: sockets, then audio.
-        for (call, l) in &mut self.legs {
-            drain(&l.rtp, &mut l.leg, &mut self.buf, now);
-            drain(&l.rtcp, &mut l.leg, &mut self.buf, now);
+        for l in self.legs.slots.iter_mut().flatten() {
+            let call = l.call;
             if l.leg.poll_timeout().is_some_and(|t| t <= now) {
                 l.leg.handle_timeout(now);
             }
@@ -553,7 +796,7 @@ impl Worker {
                     .offer(plenum_media::dtmf::DigitSource::Rtp, d.digit, d.started)
                 {
                     let _ = self.events.send(MediaEvent::Digit {
-                        call: *call,
+                        call,
                         digit: d.digit,
                     });
                 }
@@ -573,7 +816,7 @@ impl Worker {
                             frame = [0; FRAME_SAMPLES];
                         }
                         if !r.push(&frame) {
-                            finished.push(*call);
+                            self.finished.push(call);
                         }
                     }
                 }
@@ -585,25 +828,18 @@ impl Worker {
             } else if quiet >= self.quiet_after * (l.quiet_reports + 1) {
                 l.quiet_reports += 1;
                 let _ = self.events.send(MediaEvent::Quiet {
-                    call: *call,
+                    call,
                     for_ms: quiet.as_millis() as u64,
                 });
             }
         }
-        for call in finished {
-            if let Some(r) = self.legs.get_mut(&call).and_then(|l| l.recorder.take()) {
-                let rec = r.finish();
-                self.emit(MediaEvent::Recorded {
-                    call,
-                    ms: rec.duration_ms,
-                    samples: rec.samples,
-                });
-            }
-        }
-        self.mixer.tick();
-        self.mixer_events();
-        // Out.
-        for (call, l) in &mut self.legs {
+    }
+
+    /// Per leg: its mix, or its prompt, music or silence, out on its socket.
+    fn audio_out(&mut self, now: Instant) {
+        let mut frame: [i16; FRAME_SAMPLES];
+        for l in self.legs.slots.iter_mut().flatten() {
+            let call = l.call;
             let out: &[i16; FRAME_SAMPLES] = match l.participant {
                 Some((_, pid)) => match self.mixer.output(pid) {
                     Some(o) => o,
@@ -622,9 +858,7 @@ impl Worker {
                         }
                         let id = *id;
                         l.play.pop_front();
-                        let _ = self
-                            .events
-                            .send(MediaEvent::PlayFinished { call: *call, id });
+                        let _ = self.events.send(MediaEvent::PlayFinished { call, id });
                     }
                     if !playing && let Some(m) = l.music.as_mut() {
                         m.next_frame(&mut frame);
@@ -632,7 +866,9 @@ impl Worker {
                     &frame
                 }
             };
-            if let Err(e) = l.leg.send_audio(out, now) {
+            if l.sending
+                && let Err(e) = l.leg.send_audio(out, now)
+            {
                 tracing::debug!(call, error = %e, "cannot send audio");
             }
             flush(l);
@@ -648,17 +884,43 @@ fn input_kind(k: FrameKind) -> InputKind {
     }
 }
 
-/// Read what the socket holds into the leg.
-fn drain(sock: &UdpSocket, leg: &mut Leg, buf: &mut [u8], now: Instant) {
-    // A flood cannot keep the tick busy: at most this many datagrams per socket per tick.
-    for _ in 0..64 {
-        match sock.recv_from(buf) {
-            Ok((n, from)) => leg.handle_datagram(buf.get(..n).unwrap_or_default(), from, now),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {}
-            Err(_) => return,
+/// Read what the socket holds into the leg, at most [`DATAGRAMS_PER_TICK`]: how many were
+/// read, and whether some may be left (to read next tick).
+fn read_socket(
+    fd: std::os::fd::RawFd,
+    leg: &mut Leg,
+    batch: &mut rx::Batch,
+    now: Instant,
+) -> (usize, bool) {
+    let mut taken = 0;
+    let mut tries = 0;
+    while taken < DATAGRAMS_PER_TICK && tries < DATAGRAMS_PER_TICK {
+        tries += 1;
+        match batch.recv(fd) {
+            Ok(n) => {
+                for i in 0..n {
+                    if let Some((datagram, from)) = batch.get(i) {
+                        leg.handle_datagram(datagram, from, now);
+                    }
+                }
+                taken += n;
+                // Fewer than asked: the queue was empty (a parked or RTCP socket's next
+                // datagram raises a new readiness event).
+                if n < rx::BATCH {
+                    return (taken, false);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return (taken, false),
+            // An ICMP error of an earlier send, or a signal: the queue may still hold data.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionRefused | ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return (taken, false),
         }
     }
+    (taken, true)
 }
 
 /// Send what the leg wants sent.
@@ -669,5 +931,239 @@ fn flush(l: &mut LegSlot) {
             _ => &l.rtp,
         };
         let _ = sock.send_to(&t.bytes, t.to);
+    }
+}
+
+/// `recvmmsg`: the datagrams waiting on a socket, a batch per system call (Linux).
+mod rx {
+    use std::io;
+    use std::mem::MaybeUninit;
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+    use std::os::fd::RawFd;
+
+    /// Datagrams per call: a leg gets one per tick; a few more after a network hiccup.
+    pub(super) const BATCH: usize = 16;
+    /// The largest datagram read; longer ones are cut (and then fail to parse or authenticate,
+    /// as they would have from a 2048-byte `recv_from` buffer).
+    const DATAGRAM: usize = 2048;
+
+    /// Buffers for one `recvmmsg`, reused by every call.
+    pub(super) struct Batch {
+        bufs: Box<[[u8; DATAGRAM]; BATCH]>,
+        lens: [usize; BATCH],
+        addrs: Box<[libc::sockaddr_storage; BATCH]>,
+        count: usize,
+    }
+
+    impl Default for Batch {
+        fn default() -> Self {
+            Batch {
+                bufs: Box::new([[0; DATAGRAM]; BATCH]),
+                lens: [0; BATCH],
+                // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
+                addrs: Box::new(unsafe { MaybeUninit::zeroed().assume_init() }),
+                count: 0,
+            }
+        }
+    }
+
+    impl Batch {
+        /// Read up to [`BATCH`] datagrams waiting on `fd` without blocking; how many
+        /// (`WouldBlock` when none waits).
+        pub(super) fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
+            self.count = 0;
+            let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
+            let mut msgs: [MaybeUninit<libc::mmsghdr>; BATCH] = [MaybeUninit::uninit(); BATCH];
+            for (((buf, addr), v), m) in self
+                .bufs
+                .iter_mut()
+                .zip(self.addrs.iter_mut())
+                .zip(iov.iter_mut())
+                .zip(msgs.iter_mut())
+            {
+                let v = v.write(libc::iovec {
+                    iov_base: buf.as_mut_ptr().cast(),
+                    iov_len: DATAGRAM,
+                });
+                // SAFETY: mmsghdr is plain old data; zero is valid for every field. The
+                // pointers set below point into buffers that outlive the call.
+                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+                h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+                h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+                h.msg_hdr.msg_iov = v;
+                h.msg_hdr.msg_iovlen = 1;
+                m.write(h);
+            }
+            // SAFETY: `msgs` holds BATCH initialised headers whose iovecs and names point into
+            // `self.bufs`, `self.addrs` and `iov`, all alive and exclusively borrowed for the
+            // call; the kernel writes at most `iov_len` bytes and `msg_namelen` bytes there.
+            let n = unsafe {
+                libc::recvmmsg(
+                    fd,
+                    msgs.as_mut_ptr().cast(),
+                    BATCH as u32,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let n = (n as usize).min(BATCH);
+            for (len, m) in self.lens.iter_mut().zip(msgs.iter()).take(n) {
+                // SAFETY: every header was written above; the kernel set msg_len.
+                *len = (unsafe { m.assume_init_ref() }.msg_len as usize).min(DATAGRAM);
+            }
+            self.count = n;
+            Ok(n)
+        }
+
+        /// The `i`th datagram of the last read, and where it came from.
+        pub(super) fn get(&self, i: usize) -> Option<(&[u8], SocketAddr)> {
+            if i >= self.count {
+                return None;
+            }
+            let buf = self.bufs.get(i)?.get(..*self.lens.get(i)?)?;
+            Some((buf, address(self.addrs.get(i)?)?))
+        }
+    }
+
+    fn address(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
+        match i32::from(s.ss_family) {
+            libc::AF_INET => {
+                // SAFETY: the family says the storage holds a sockaddr_in.
+                let sin: libc::sockaddr_in =
+                    unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                    u16::from_be(sin.sin_port),
+                )))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says the storage holds a sockaddr_in6.
+                let sin6: libc::sockaddr_in6 =
+                    unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                    u16::from_be(sin6.sin6_port),
+                    sin6.sin6_flowinfo,
+                    sin6.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+    use plenum_media::Codec;
+
+    /// Drive the peer's leg for up to `limit`: its packets out, ours counted; the digits the
+    /// engine reported.
+    fn exchange(
+        peer: &UdpSocket,
+        leg: &mut Leg,
+        events: &mut tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
+        limit: Duration,
+        until_digit: bool,
+    ) -> (Vec<(CallKey, char)>, usize) {
+        let (mut heard, mut packets) = (Vec::new(), 0);
+        let mut buf = [0u8; 2048];
+        let t0 = Instant::now();
+        while t0.elapsed() < limit && !(until_digit && !heard.is_empty() && packets >= 10) {
+            let now = Instant::now();
+            if leg.poll_timeout().is_some_and(|t| t <= now) {
+                leg.handle_timeout(now);
+            }
+            while let Some(t) = leg.poll_transmit() {
+                if t.kind == TransmitKind::Rtp {
+                    peer.send_to(&t.bytes, t.to).unwrap();
+                }
+            }
+            while peer.recv_from(&mut buf).is_ok() {
+                packets += 1;
+            }
+            while let Ok(e) = events.try_recv() {
+                if let MediaEvent::Digit { call, digit } = e {
+                    heard.push((call, digit));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (heard, packets)
+    }
+
+    /// A leg on real loopback sockets: keys the peer sends in RFC 4733 reach the SIP core as
+    /// digits (read with recvmmsg), also after the peer was silent long enough for its socket
+    /// to be parked in the poll; the engine sends the peer a packet per tick; after the leg is
+    /// closed and another opened in its slot, that one works too.
+    #[test]
+    fn a_leg_hears_keys_before_and_after_parking_and_its_slot_is_reused() {
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let engine = MediaEngine::start(tx, Duration::from_secs(5));
+        for (call, key) in [(1u64, '5'), (2, '#')] {
+            let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+            peer.set_nonblocking(true).unwrap();
+            let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let rtcp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let ours = rtp.local_addr().unwrap();
+            let mut config = LegConfig::new(7, Codec::PCMU);
+            config.telephone_event_pt = Some(101);
+            config.remote = Some(peer.local_addr().unwrap());
+            engine.send(Command::Open {
+                call,
+                rtp,
+                rtcp,
+                config: Box::new(config),
+                send: true,
+            });
+            let t0 = Instant::now();
+            let mut theirs = LegConfig::new(9, Codec::PCMU);
+            theirs.telephone_event_pt = Some(101);
+            theirs.remote = Some(ours);
+            let mut leg = Leg::new(theirs, t0).unwrap();
+            leg.send_digit(key, Duration::from_millis(120), t0).unwrap();
+            let second = Duration::from_secs(3);
+            let (heard, packets) = exchange(&peer, &mut leg, &mut events, second, true);
+            assert_eq!(heard, [(call, key)]);
+            assert!(packets >= 10, "{packets} packets from the engine");
+            // Silent well past PARK_AFTER ticks: the socket waits in the poll; a key wakes it.
+            let quiet = TICK * (PARK_AFTER + 10);
+            let (heard, _) = exchange(&peer, &mut leg, &mut events, quiet, false);
+            assert!(heard.is_empty());
+            leg.send_digit('9', Duration::from_millis(120), Instant::now())
+                .unwrap();
+            let (heard, _) = exchange(&peer, &mut leg, &mut events, second, true);
+            assert_eq!(heard, [(call, '9')]);
+            engine.send(Command::Close { call });
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(
+            engine
+                .stats()
+                .legs
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
+    }
+
+    #[test]
+    fn recvmmsg_reads_a_batch_and_says_when_none_is_left() {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for i in 0..(rx::BATCH + 3) as u8 {
+            a.send_to(&[i; 3], b.local_addr().unwrap()).unwrap();
+        }
+        let mut batch = rx::Batch::default();
+        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), rx::BATCH);
+        let (d, from) = batch.get(1).unwrap();
+        assert_eq!((d, from), (&[1u8, 1, 1][..], a.local_addr().unwrap()));
+        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), 3);
+        assert!(batch.get(3).is_none());
+        let e = batch.recv(b.as_raw_fd()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
     }
 }

@@ -32,6 +32,8 @@ pub struct Services {
     pub media_stats: std::sync::OnceLock<Arc<crate::media::EngineStats>>,
     /// The SIP core's meetings, once it runs.
     pub live: std::sync::OnceLock<crate::sip::LiveHandle>,
+    /// The bound on argon2id checks, and the passcodes already verified.
+    pub slow: crate::passcodes::SlowHashes,
 }
 
 impl Services {
@@ -199,6 +201,7 @@ fn start(cfg: &Config) -> anyhow::Result<Services> {
         plugins,
         media_stats: std::sync::OnceLock::new(),
         live: std::sync::OnceLock::new(),
+        slow: crate::passcodes::SlowHashes::default(),
     })
 }
 

@@ -748,7 +748,7 @@ fn a_dial_in_phone_waits_on_hold_music_then_hears_the_srtp_organizer_and_not_its
         ms(heard.at(onset) - organizer_invite)
     );
     chime_around(&heard, onset);
-    both_hear_each_other(&heard, onset, &org);
+    both_hear_each_other(&heard, onset, &org, None);
     for hz in CHIME_HZ {
         let (chime, _) = org.peak(hz, 0..org.samples.len());
         assert!(
@@ -811,6 +811,15 @@ fn an_srtp_trunk_phone_joins_the_organizer_s_meeting_and_a_plain_offer_from_it_g
     phone.until_heard("the organizer", |h| h.onset(ORGANIZER_HZ, from));
     let unmuted = phone.toggle_mute();
     std::thread::sleep(TOGETHER);
+    // `*1`: the help prompt, for the phone only. Both mute first, so that the prompt is all
+    // the phone hears and the organizer should hear nothing at all.
+    let quiet = organizer.toggle_mute();
+    phone.toggle_mute();
+    let asked = phone.keys("*1", Instant::now() + Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(clip_ms("help") as u64 + 1_500));
+    // `*3`: the roll call, for the phone only.
+    let roll_call = phone.keys("*3", Instant::now());
+    std::thread::sleep(Duration::from_millis(clip_ms("roll-call") as u64 + 3_000));
     let heard = phone.finish();
     let org = organizer.finish();
 
@@ -838,7 +847,29 @@ fn an_srtp_trunk_phone_joins_the_organizer_s_meeting_and_a_plain_offer_from_it_g
     eprintln!("trunk phone: {}; organizer: {}", heard.clock(), org.clock());
 
     chime_around(&heard, onset);
-    both_hear_each_other(&heard, onset, &org);
+    both_hear_each_other(&heard, onset, &org, Some(quiet));
+    let help = Catalog::embedded().clip("en-US", "help").unwrap();
+    let played = heard
+        .find(&help, heard.index(asked)..heard.index(asked) + 2 * RATE)
+        .expect("the phone hears the help prompt after *1");
+    let roll = Catalog::embedded().clip("en-US", "roll-call").unwrap();
+    heard
+        .find(
+            &roll,
+            heard.index(roll_call)..heard.index(roll_call) + 2 * RATE,
+        )
+        .expect("the phone hears the roll call after *3");
+    // Both private: from the help prompt to the end, the organizer heard nothing.
+    let at_organizer = org.index(heard.at(played));
+    let loudest = org.samples[at_organizer..org.samples.len() - RATE / 4]
+        .chunks(FRAME)
+        .map(rms)
+        .fold(0.0, f64::max);
+    assert!(
+        loudest < 300.0,
+        "the organizer heard something (RMS {loudest:.0}) while the phone's private prompts \
+         played"
+    );
     // The organizer heard nothing of the phone while it was muted.
     let phone_in = org.onset(PHONE_HZ, 0).unwrap();
     assert!(
@@ -867,8 +898,12 @@ fn an_srtp_trunk_phone_joins_the_organizer_s_meeting_and_a_plain_offer_from_it_g
 
 /// Once the phone hears the organizer (from `onset`), each hears the other's tone at full
 /// level to the end, and neither hears its own.
-fn both_hear_each_other(phone: &Heard, onset: usize, organizer: &Heard) {
-    let together = onset + RATE / 2..phone.samples.len() - RATE / 4;
+fn both_hear_each_other(phone: &Heard, onset: usize, organizer: &Heard, until: Option<Instant>) {
+    let end_of = |h: &Heard| {
+        let last = h.samples.len() - RATE / 4;
+        until.map_or(last, |t| h.index(t).min(last))
+    };
+    let together = onset + RATE / 2..end_of(phone);
     let (other, _) = phone.span(ORGANIZER_HZ, together.clone());
     let (_, own) = phone.span(PHONE_HZ, together);
     assert!(
@@ -879,7 +914,7 @@ fn both_hear_each_other(phone: &Heard, onset: usize, organizer: &Heard) {
     let phone_in = organizer
         .onset(PHONE_HZ, 0)
         .expect("the organizer hears the phone");
-    let end = organizer.samples.len() - RATE / 4;
+    let end = end_of(organizer);
     let (other, _) = organizer.span(PHONE_HZ, phone_in + RATE / 2..end);
     let (_, own) = organizer.span(ORGANIZER_HZ, 0..organizer.samples.len());
     assert!(

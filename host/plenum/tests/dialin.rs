@@ -130,7 +130,7 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
         "organizer",
         "4255550100",
         &format!("1{id}#*1001#24680#"),
-        Then::HangUpAfter(Duration::from_secs(25)),
+        Then::HangUpAfter(Duration::from_secs(30)),
     );
     std::thread::sleep(Duration::from_secs(6));
     // A guest: English, the ID, the passcode; then the name recording (silence) and in. The
@@ -143,7 +143,7 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
         "4255550100",
         &plenum_rtp_pcap::Script::keyed(&format!("1{id}#135790#")),
         "",
-        Then::HangUpAfter(Duration::from_secs(14)),
+        Then::HangUpAfter(Duration::from_secs(20)),
     );
     // Once both are in (the guest's name recording takes 5 s), the operator's live view.
     let status = |live: &serde_json::Value, entity: &str| {
@@ -166,7 +166,7 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
         let out = ok(&s.cli(&["meetings", "--tenant", "contoso", "--json"]));
         let live: serde_json::Value = serde_json::from_str(&out).unwrap();
         if status(&live, "tel:+14255551234") == in_meeting
-            || started.elapsed() > Duration::from_secs(13)
+            || started.elapsed() > Duration::from_secs(19)
         {
             break live;
         }

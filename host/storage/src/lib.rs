@@ -167,6 +167,8 @@ pub trait Pool: Send + Sync {
     fn set_passcode(&self, id: i64, passcode: Option<&Secret>) -> Result<(), StorageError>;
     /// Whether `passcode` is the conference's passcode; `false` when it has none.
     fn verify_passcode(&self, id: i64, passcode: &Secret) -> Result<bool, StorageError>;
+    /// The conference's passcode hash (an argon2id PHC string); `None` when it has none.
+    fn passcode_hash(&self, id: i64) -> Result<Option<String>, StorageError>;
     /// The next number of the pool's PSTN ID sequence: durable, strictly increasing, never
     /// handed out twice.
     fn next_pstn_sequence(&self) -> Result<u64, StorageError>;

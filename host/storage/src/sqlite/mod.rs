@@ -315,6 +315,10 @@ impl Pool for SqlitePool {
         }
     }
 
+    fn passcode_hash(&self, id: i64) -> Result<Option<String>, StorageError> {
+        self.read(|c| conferences::passcode_hash(c, id))
+    }
+
     fn next_pstn_sequence(&self) -> Result<u64, StorageError> {
         self.write(|tx| conferences::next_pstn_sequence(tx))
     }

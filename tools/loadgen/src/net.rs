@@ -1,0 +1,350 @@
+//! Batched datagram I/O on one UDP socket: `recvmmsg` and `sendmmsg` (Linux), so that a shared
+//! media socket moves a tick's worth of packets of many calls in one system call.
+//!
+//! Owns: the buffers and the `mmsghdr` arrays, and the translation of socket addresses. Does
+//! not own: which socket, or what the datagrams mean.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// Datagrams per system call.
+pub const BATCH: usize = 64;
+/// The largest datagram read (RTP of G.711 with SRTP is far below).
+const DATAGRAM: usize = 2048;
+
+/// Room for the control messages of one datagram (a kernel receive timestamp), aligned for
+/// `cmsghdr`.
+const CONTROL_WORDS: usize = 8;
+
+/// Buffers for one `recvmmsg`.
+pub struct RecvBatch {
+    bufs: Box<[[u8; DATAGRAM]; BATCH]>,
+    lens: [usize; BATCH],
+    addrs: Box<[libc::sockaddr_storage; BATCH]>,
+    control: Box<[[u64; CONTROL_WORDS]; BATCH]>,
+    stamps: [Option<Duration>; BATCH],
+    count: usize,
+}
+
+impl Default for RecvBatch {
+    fn default() -> Self {
+        RecvBatch {
+            bufs: Box::new([[0; DATAGRAM]; BATCH]),
+            lens: [0; BATCH],
+            // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
+            addrs: Box::new(unsafe { MaybeUninit::zeroed().assume_init() }),
+            control: Box::new([[0; CONTROL_WORDS]; BATCH]),
+            stamps: [None; BATCH],
+            count: 0,
+        }
+    }
+}
+
+/// Ask the kernel to stamp every datagram `fd` receives with its arrival time
+/// (`SO_TIMESTAMPNS`, wall clock), read back by [`RecvBatch::get`].
+pub fn enable_timestamps(fd: RawFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: a valid pointer to an int of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Set the socket's receive buffer (the kernel caps it at `net.core.rmem_max`).
+pub fn set_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
+    let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: a valid pointer to an int of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl RecvBatch {
+    /// Read up to [`BATCH`] datagrams waiting on `fd` without blocking; how many. `Ok(0)` or
+    /// `WouldBlock` when none waits.
+    pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
+        self.count = 0;
+        let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
+        let mut msgs: [MaybeUninit<libc::mmsghdr>; BATCH] = [MaybeUninit::uninit(); BATCH];
+        for i in 0..BATCH {
+            let (Some(buf), Some(addr), Some(control), Some(v), Some(m)) = (
+                self.bufs.get_mut(i),
+                self.addrs.get_mut(i),
+                self.control.get_mut(i),
+                iov.get_mut(i),
+                msgs.get_mut(i),
+            ) else {
+                break;
+            };
+            let v = v.write(libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: DATAGRAM,
+            });
+            // SAFETY: mmsghdr is plain old data; zero is valid for every field, the pointers
+            // set below point into buffers that outlive the call.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+            h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+            h.msg_hdr.msg_iov = v;
+            h.msg_hdr.msg_iovlen = 1;
+            h.msg_hdr.msg_control = control.as_mut_ptr().cast();
+            h.msg_hdr.msg_controllen = std::mem::size_of::<[u64; CONTROL_WORDS]>();
+            m.write(h);
+        }
+        // SAFETY: `msgs` holds BATCH initialised headers whose iovecs and names point into
+        // `self.bufs` and `self.addrs`, valid and exclusively borrowed for the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                msgs.as_mut_ptr().cast(),
+                BATCH as u32,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        for (i, m) in msgs.iter().take(n).enumerate() {
+            // SAFETY: every header was written above; the kernel filled in msg_len and the
+            // control length.
+            let m = unsafe { m.assume_init_ref() };
+            if let Some(l) = self.lens.get_mut(i) {
+                *l = (m.msg_len as usize).min(DATAGRAM);
+            }
+            if let Some(s) = self.stamps.get_mut(i) {
+                *s = stamp(&m.msg_hdr);
+            }
+        }
+        self.count = n;
+        Ok(n)
+    }
+
+    /// The `i`th datagram of the last read, where it came from, and when the kernel received
+    /// it (since the Unix epoch) if the socket stamps.
+    pub fn get(&self, i: usize) -> Option<(&[u8], SocketAddr, Option<Duration>)> {
+        if i >= self.count {
+            return None;
+        }
+        let buf = self.bufs.get(i)?.get(..*self.lens.get(i)?)?;
+        let from = from_storage(self.addrs.get(i)?)?;
+        Some((buf, from, *self.stamps.get(i)?))
+    }
+}
+
+/// The `SCM_TIMESTAMPNS` of a received message, if it carries one.
+fn stamp(h: &libc::msghdr) -> Option<Duration> {
+    // SAFETY: `h` is a message header the kernel filled in, its control buffer (of the length
+    // it set) still alive; the CMSG macros stay within it.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(h);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                return Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+            }
+            c = libc::CMSG_NXTHDR(h, c);
+        }
+    }
+    None
+}
+
+/// Datagrams waiting to go out on one socket.
+#[derive(Default)]
+pub struct SendBatch {
+    items: Vec<(SocketAddr, bytes::Bytes)>,
+}
+
+impl SendBatch {
+    /// Queue one.
+    pub fn push(&mut self, to: SocketAddr, bytes: bytes::Bytes) {
+        self.items.push((to, bytes));
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// How many wait.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Send everything queued on `fd`, [`BATCH`] per system call; how many went out (the rest,
+    /// refused by a full buffer or an error, are dropped as a network would).
+    pub fn flush(&mut self, fd: RawFd) -> usize {
+        let mut sent = 0;
+        let mut at = 0;
+        while at < self.items.len() {
+            let chunk = self.items.get(at..).unwrap_or_default();
+            let chunk = chunk.get(..chunk.len().min(BATCH)).unwrap_or_default();
+            match send_chunk(fd, chunk) {
+                Ok(0) | Err(_) => at += 1,
+                Ok(n) => {
+                    sent += n;
+                    at += n;
+                }
+            }
+        }
+        self.items.clear();
+        sent
+    }
+}
+
+fn send_chunk(fd: RawFd, chunk: &[(SocketAddr, bytes::Bytes)]) -> io::Result<usize> {
+    let n = chunk.len().min(BATCH);
+    // SAFETY: plain old data; zero is valid.
+    let mut addrs: [libc::sockaddr_storage; BATCH] = unsafe { std::mem::zeroed() };
+    let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
+    let mut msgs: [MaybeUninit<libc::mmsghdr>; BATCH] = [MaybeUninit::uninit(); BATCH];
+    for (i, (to, bytes)) in chunk.iter().take(n).enumerate() {
+        let (Some(addr), Some(v), Some(m)) = (addrs.get_mut(i), iov.get_mut(i), msgs.get_mut(i))
+        else {
+            break;
+        };
+        let namelen = to_storage(*to, addr);
+        let v = v.write(libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        });
+        // SAFETY: plain old data; the pointers set below outlive the call.
+        let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+        h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+        h.msg_hdr.msg_namelen = namelen;
+        h.msg_hdr.msg_iov = v;
+        h.msg_hdr.msg_iovlen = 1;
+        m.write(h);
+    }
+    // SAFETY: the first `n` headers are initialised and point at `addrs` and at the bytes of
+    // `chunk`, which the kernel only reads.
+    let r = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr().cast(), n as u32, libc::MSG_DONTWAIT) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r as usize)
+}
+
+fn to_storage(a: SocketAddr, out: &mut libc::sockaddr_storage) -> u32 {
+    match a {
+        SocketAddr::V4(v4) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from(*v4.ip()).to_be(),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((out as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>() as u32
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((out as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>() as u32
+        }
+    }
+}
+
+fn from_storage(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match i32::from(s.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin: libc::sockaddr_in =
+                unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6: libc::sockaddr_in6 =
+                unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::os::fd::AsRawFd;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_goes_out_and_comes_back_in_one_call_each() {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        enable_timestamps(b.as_raw_fd()).unwrap();
+        set_receive_buffer(b.as_raw_fd(), 1 << 20).unwrap();
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let to = b.local_addr().unwrap();
+        let mut out = SendBatch::default();
+        for i in 0..100u8 {
+            out.push(to, bytes::Bytes::from(vec![i; usize::from(i) + 1]));
+        }
+        assert_eq!(out.flush(a.as_raw_fd()), 100);
+        assert!(out.is_empty());
+        let mut batch = RecvBatch::default();
+        let mut seen = Vec::new();
+        while seen.len() < 100 {
+            let n = batch.recv(b.as_raw_fd()).unwrap();
+            for i in 0..n {
+                let (d, from, at) = batch.get(i).unwrap();
+                assert_eq!(from, a.local_addr().unwrap());
+                assert!(at.unwrap() + Duration::from_millis(1) >= before);
+                assert_eq!(d.len(), usize::from(d[0]) + 1);
+                seen.push(d[0]);
+            }
+        }
+        assert_eq!(seen, (0..100).collect::<Vec<u8>>());
+        let e = batch.recv(b.as_raw_fd()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert!(batch.get(0).is_none());
+    }
+}
