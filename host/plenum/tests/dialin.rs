@@ -26,27 +26,11 @@ fn server() -> (tempfile::TempDir, Server) {
 
 /// Schedule a meeting for alice; its PSTN conference ID.
 fn schedule(s: &Server, passcode: &str, admission: &str) -> String {
-    let out = common::plenum()
-        .args([
-            "meeting",
-            "schedule",
-            "--organizer",
-            "alice@contoso.example",
-            "--password",
-            &s.password("alice"),
-            "--subject",
-            "Dial-in test",
-            "--passcode",
-            passcode,
-            "--admission",
-            admission,
-            "--server",
-            &format!("udp:{}", s.sip_addr("udp")),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v = common::schedule_for_alice(
+        s,
+        "Dial-in test",
+        &["--passcode", passcode, "--admission", admission],
+    );
     v["pstn_conference_id"].as_str().unwrap().to_owned()
 }
 
@@ -216,25 +200,7 @@ fn the_organizer_by_pin_and_a_caller_by_passcode_both_join() {
 #[test]
 fn sip_clients_on_the_focus_uri_join_without_an_attendant() {
     let (_d, s) = server();
-    let out = common::plenum()
-        .args([
-            "meeting",
-            "schedule",
-            "--organizer",
-            "alice@contoso.example",
-            "--password",
-            &s.password("alice"),
-            "--subject",
-            "Focus test",
-            "--passcode",
-            "135790",
-            "--server",
-            &format!("udp:{}", s.sip_addr("udp")),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v = common::schedule_for_alice(&s, "Focus test", &["--passcode", "135790"]);
     let focus = v["conference_uri"].as_str().unwrap().to_owned();
     for t in ["udp", "tcp"] {
         for user in ["alice", "bob"] {
@@ -494,29 +460,18 @@ fn an_attendant_swap_between_prompts_leaves_the_call_on_its_version() {
 #[test]
 fn a_meeting_ends_for_everyone_when_it_expires() {
     let (_d, s) = server();
-    let out = common::plenum()
-        .args([
-            "meeting",
-            "schedule",
-            "--organizer",
-            "alice@contoso.example",
-            "--password",
-            &s.password("alice"),
-            "--subject",
-            "Short meeting",
+    let v = common::schedule_for_alice(
+        &s,
+        "Short meeting",
+        &[
             "--passcode",
             "135790",
             "--admission",
             "anonymous",
             "--expires",
             "30s",
-            "--server",
-            &format!("udp:{}", s.sip_addr("udp")),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+        ],
+    );
     let id = v["pstn_conference_id"].as_str().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let organizer = dial(

@@ -54,27 +54,11 @@ fn scratch() -> tempfile::TempDir {
 
 /// Schedule an anonymous meeting for alice: (conference ID, PSTN ID).
 fn schedule(s: &Server) -> (String, String) {
-    let out = common::plenum()
-        .args([
-            "meeting",
-            "schedule",
-            "--organizer",
-            "alice@contoso.example",
-            "--password",
-            &s.password("alice"),
-            "--subject",
-            "In-meeting test",
-            "--passcode",
-            PASSCODE,
-            "--admission",
-            "anonymous",
-            "--server",
-            &format!("udp:{}", s.sip_addr("udp")),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v = common::schedule_for_alice(
+        s,
+        "In-meeting test",
+        &["--passcode", PASSCODE, "--admission", "anonymous"],
+    );
     (
         v["conference_id"].as_str().unwrap().to_owned(),
         v["pstn_conference_id"].as_str().unwrap().to_owned(),

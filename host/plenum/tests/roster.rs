@@ -17,8 +17,8 @@ mod common;
 
 use std::time::Duration;
 
+use common::Server;
 use common::subscriber::{Subscriber, status_of};
-use common::{Server, ok};
 use plenum_c3p::roster::{ElementState, EndpointStatus};
 
 fn server() -> (tempfile::TempDir, Server) {
@@ -29,27 +29,11 @@ fn server() -> (tempfile::TempDir, Server) {
 
 /// Schedule a meeting for alice: (conference ID, PSTN ID).
 fn schedule(s: &Server) -> (String, String) {
-    let out = common::plenum()
-        .args([
-            "meeting",
-            "schedule",
-            "--organizer",
-            "alice@contoso.example",
-            "--password",
-            &s.password("alice"),
-            "--subject",
-            "Roster test",
-            "--passcode",
-            "135790",
-            "--admission",
-            "anonymous",
-            "--server",
-            &format!("udp:{}", s.sip_addr("udp")),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v = common::schedule_for_alice(
+        s,
+        "Roster test",
+        &["--passcode", "135790", "--admission", "anonymous"],
+    );
     (
         v["conference_id"].as_str().unwrap().to_owned(),
         v["pstn_conference_id"].as_str().unwrap().to_owned(),

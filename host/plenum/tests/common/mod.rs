@@ -455,3 +455,21 @@ pub fn sipp_done(mut child: std::process::Child, dir: &Path, name: &str) -> Stri
     assert!(status.success(), "{name}: sipp failed: {log}");
     log
 }
+
+/// `plenum meeting schedule --json` for alice (contoso) over UDP with `subject`, then
+/// `extra` options (`--passcode`, `--admission`, `--expires`, …); the invitation.
+pub fn schedule_for_alice(s: &Server, subject: &str, extra: &[&str]) -> serde_json::Value {
+    let out = plenum()
+        .args([
+            "meeting",
+            "schedule",
+            "--organizer",
+            "alice@contoso.example",
+        ])
+        .args(["--password", &s.password("alice"), "--subject", subject])
+        .args(["--server", &format!("udp:{}", s.sip_addr("udp")), "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    serde_json::from_str(&ok(&out)).unwrap()
+}
