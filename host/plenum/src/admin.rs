@@ -165,6 +165,18 @@ fn tenant(services: &Services, id: &str) -> Result<TenantId, ApiError> {
     }
 }
 
+/// The pool's record of a tenant already checked by [`tenant`].
+fn tenant_record(
+    services: &Services,
+    id: &TenantId,
+) -> Result<plenum_storage::TenantRecord, ApiError> {
+    services
+        .pool()
+        .tenant(id)
+        .map_err(internal)?
+        .ok_or_else(|| internal("tenant vanished"))
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -493,11 +505,7 @@ async fn normalize(
     use plenum_runtime::fallback::Source;
     blocking(move || {
         let tenant = tenant(&s, &t)?;
-        let record = s
-            .pool()
-            .tenant(&tenant)
-            .map_err(internal)?
-            .ok_or_else(|| internal("tenant vanished"))?;
+        let record = tenant_record(&s, &tenant)?;
         let name = q.profile.or(record.default_profile).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -607,11 +615,7 @@ async fn policy(
 ) -> Result<Json<PolicyView>, ApiError> {
     blocking(move || {
         let tenant = tenant(&s, &t)?;
-        let record = s
-            .pool()
-            .tenant(&tenant)
-            .map_err(internal)?
-            .ok_or_else(|| internal("tenant vanished"))?;
+        let record = tenant_record(&s, &tenant)?;
         Ok(Json(PolicyView {
             tenant: t,
             document: record.policy_document,
@@ -636,11 +640,7 @@ async fn put_policy(
             .map_err(|_| unprocessable("the policy document is not UTF-8".into()))?;
         let document = plenum_sdk::toml_document::flatten(&text)
             .map_err(|e| unprocessable(format!("not a policy document: {e}")))?;
-        let mut record = s
-            .pool()
-            .tenant(&tenant)
-            .map_err(internal)?
-            .ok_or_else(|| internal("tenant vanished"))?;
+        let mut record = tenant_record(&s, &tenant)?;
         let plugin = s
             .registry()
             .current(&tenant, PluginKind::MeetingPolicy)
@@ -719,11 +719,7 @@ fn user_of(
     tenant: &TenantId,
     user: &str,
 ) -> Result<plenum_storage::UserRecord, ApiError> {
-    let record = s
-        .pool()
-        .tenant(tenant)
-        .map_err(internal)?
-        .ok_or_else(|| internal("tenant vanished"))?;
+    let record = tenant_record(s, tenant)?;
     let uri = if user.starts_with("sip:") {
         user.to_owned()
     } else {
@@ -933,8 +929,9 @@ async fn meetings(
     State(s): State<Arc<Services>>,
     Query(q): Query<MeetingsQuery>,
 ) -> Result<Json<Vec<LiveMeetingView>>, ApiError> {
-    if let Some(t) = &q.tenant {
-        tenant(&s, t)?;
+    if let Some(t) = q.tenant.clone() {
+        let s = Arc::clone(&s);
+        blocking(move || tenant(&s, &t).map(drop)).await?;
     }
     Ok(Json(live_meetings(&s, q.tenant.as_deref()).await))
 }
