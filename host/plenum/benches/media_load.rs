@@ -177,11 +177,12 @@ fn media() {
     let rate = env_num("PLENUM_BENCH_RATE", 50.0);
     let stop = env_num("PLENUM_BENCH_STOP_LATE", 5.0);
     println!(
-        "{:>6} {:>5} {:>5} {:>9} {:>8} {:>7} {:>8} {:>8} {:>7} {:>7} {:>6}  entry p50/p99 ms (INVITE->prompt, key->mix)",
+        "{:>6} {:>5} {:>5} {:>9} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>7} {:>6}  entry p50/p99 ms (INVITE->prompt, key->mix)",
         "legs",
         "size",
         "mode",
         "us/part-s",
+        "kernel",
         "media%",
         "late%",
         "c.late%",
@@ -241,11 +242,12 @@ fn print_step(step: &Step, size: usize, mode: &str) {
     let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.1}"));
     let failed = step.calls - step.client.calls;
     println!(
-        "{:>6} {:>5} {:>5} {:>9} {:>8} {:>7.2} {:>8.3} {:>8.3} {:>7.1} {:>7.1} {:>6}  {:.0}/{:.0}, {:.0}/{:.0}",
+        "{:>6} {:>5} {:>5} {:>9} {:>7} {:>8} {:>7.2} {:>8.3} {:>8.3} {:>7.1} {:>7.1} {:>6}  {:.0}/{:.0}, {:.0}/{:.0}",
         step.calls,
         size,
         mode,
         opt(s.media_cpu_us_per_participant_s),
+        opt(s.media_kernel_us_per_participant_s),
         opt(s.media_thread_cpu_pct),
         s.late_tick_pct,
         step.client.late_pct,

@@ -253,7 +253,7 @@ impl MediaEngine {
             ready: mio::Events::with_capacity(READY_PER_POLL),
             readable: Vec::new(),
             again: Vec::new(),
-            batch: rx::Batch::default(),
+            batch: plenum_udp::RecvBatch::with_capacity(LEG_BATCH),
             finished: Vec::new(),
             mixer: Mixer::new(MixerConfig::default()),
             meetings: HashMap::new(),
@@ -286,6 +286,8 @@ impl MediaEngine {
 
 /// Readiness events taken per `epoll_wait`; more are taken in further calls.
 const READY_PER_POLL: usize = 1024;
+/// Datagrams one `recvmmsg` reads: a leg gets one a tick, a few more after a network hiccup.
+const LEG_BATCH: usize = 16;
 /// Datagrams one socket may deliver per tick (a flood cannot keep the tick busy); what is left
 /// is read on the next tick.
 const DATAGRAMS_PER_TICK: usize = 64;
@@ -386,7 +388,7 @@ struct Worker {
     /// Tokens to read this tick, and those with datagrams left over for the next one.
     readable: Vec<usize>,
     again: Vec<usize>,
-    batch: rx::Batch,
+    batch: plenum_udp::RecvBatch,
     /// Recordings that filled up this tick.
     finished: Vec<CallKey>,
     mixer: Mixer,
@@ -889,7 +891,7 @@ fn input_kind(k: FrameKind) -> InputKind {
 fn read_socket(
     fd: std::os::fd::RawFd,
     leg: &mut Leg,
-    batch: &mut rx::Batch,
+    batch: &mut plenum_udp::RecvBatch,
     now: Instant,
 ) -> (usize, bool) {
     let mut taken = 0;
@@ -899,14 +901,14 @@ fn read_socket(
         match batch.recv(fd) {
             Ok(n) => {
                 for i in 0..n {
-                    if let Some((datagram, from)) = batch.get(i) {
+                    if let Some((datagram, from, _)) = batch.get(i) {
                         leg.handle_datagram(datagram, from, now);
                     }
                 }
                 taken += n;
                 // Fewer than asked: the queue was empty (a parked or RTCP socket's next
                 // datagram raises a new readiness event).
-                if n < rx::BATCH {
+                if n < batch.capacity() {
                     return (taken, false);
                 }
             }
@@ -931,127 +933,6 @@ fn flush(l: &mut LegSlot) {
             _ => &l.rtp,
         };
         let _ = sock.send_to(&t.bytes, t.to);
-    }
-}
-
-/// `recvmmsg`: the datagrams waiting on a socket, a batch per system call (Linux).
-mod rx {
-    use std::io;
-    use std::mem::MaybeUninit;
-    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-    use std::os::fd::RawFd;
-
-    /// Datagrams per call: a leg gets one per tick; a few more after a network hiccup.
-    pub(super) const BATCH: usize = 16;
-    /// The largest datagram read; longer ones are cut (and then fail to parse or authenticate,
-    /// as they would have from a 2048-byte `recv_from` buffer).
-    const DATAGRAM: usize = 2048;
-
-    /// Buffers for one `recvmmsg`, reused by every call.
-    pub(super) struct Batch {
-        bufs: Box<[[u8; DATAGRAM]; BATCH]>,
-        lens: [usize; BATCH],
-        addrs: Box<[libc::sockaddr_storage; BATCH]>,
-        count: usize,
-    }
-
-    impl Default for Batch {
-        fn default() -> Self {
-            Batch {
-                bufs: Box::new([[0; DATAGRAM]; BATCH]),
-                lens: [0; BATCH],
-                // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
-                addrs: Box::new(unsafe { MaybeUninit::zeroed().assume_init() }),
-                count: 0,
-            }
-        }
-    }
-
-    impl Batch {
-        /// Read up to [`BATCH`] datagrams waiting on `fd` without blocking; how many
-        /// (`WouldBlock` when none waits).
-        pub(super) fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
-            self.count = 0;
-            let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
-            let mut msgs: [MaybeUninit<libc::mmsghdr>; BATCH] = [MaybeUninit::uninit(); BATCH];
-            for (((buf, addr), v), m) in self
-                .bufs
-                .iter_mut()
-                .zip(self.addrs.iter_mut())
-                .zip(iov.iter_mut())
-                .zip(msgs.iter_mut())
-            {
-                let v = v.write(libc::iovec {
-                    iov_base: buf.as_mut_ptr().cast(),
-                    iov_len: DATAGRAM,
-                });
-                // SAFETY: mmsghdr is plain old data; zero is valid for every field. The
-                // pointers set below point into buffers that outlive the call.
-                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
-                h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
-                h.msg_hdr.msg_iov = v;
-                h.msg_hdr.msg_iovlen = 1;
-                m.write(h);
-            }
-            // SAFETY: `msgs` holds BATCH initialised headers whose iovecs and names point into
-            // `self.bufs`, `self.addrs` and `iov`, all alive and exclusively borrowed for the
-            // call; the kernel writes at most `iov_len` bytes and `msg_namelen` bytes there.
-            let n = unsafe {
-                libc::recvmmsg(
-                    fd,
-                    msgs.as_mut_ptr().cast(),
-                    BATCH as u32,
-                    libc::MSG_DONTWAIT,
-                    std::ptr::null_mut(),
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let n = (n as usize).min(BATCH);
-            for (len, m) in self.lens.iter_mut().zip(msgs.iter()).take(n) {
-                // SAFETY: every header was written above; the kernel set msg_len.
-                *len = (unsafe { m.assume_init_ref() }.msg_len as usize).min(DATAGRAM);
-            }
-            self.count = n;
-            Ok(n)
-        }
-
-        /// The `i`th datagram of the last read, and where it came from.
-        pub(super) fn get(&self, i: usize) -> Option<(&[u8], SocketAddr)> {
-            if i >= self.count {
-                return None;
-            }
-            let buf = self.bufs.get(i)?.get(..*self.lens.get(i)?)?;
-            Some((buf, address(self.addrs.get(i)?)?))
-        }
-    }
-
-    fn address(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
-        match i32::from(s.ss_family) {
-            libc::AF_INET => {
-                // SAFETY: the family says the storage holds a sockaddr_in.
-                let sin: libc::sockaddr_in =
-                    unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
-                Some(SocketAddr::V4(SocketAddrV4::new(
-                    Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
-                    u16::from_be(sin.sin_port),
-                )))
-            }
-            libc::AF_INET6 => {
-                // SAFETY: the family says the storage holds a sockaddr_in6.
-                let sin6: libc::sockaddr_in6 =
-                    unsafe { std::ptr::read((s as *const libc::sockaddr_storage).cast()) };
-                Some(SocketAddr::V6(SocketAddrV6::new(
-                    Ipv6Addr::from(sin6.sin6_addr.s6_addr),
-                    u16::from_be(sin6.sin6_port),
-                    sin6.sin6_flowinfo,
-                    sin6.sin6_scope_id,
-                )))
-            }
-            _ => None,
-        }
     }
 }
 
@@ -1148,22 +1029,5 @@ mod tests {
                 .load(std::sync::atomic::Ordering::Relaxed),
             0
         );
-    }
-
-    #[test]
-    fn recvmmsg_reads_a_batch_and_says_when_none_is_left() {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
-        for i in 0..(rx::BATCH + 3) as u8 {
-            a.send_to(&[i; 3], b.local_addr().unwrap()).unwrap();
-        }
-        let mut batch = rx::Batch::default();
-        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), rx::BATCH);
-        let (d, from) = batch.get(1).unwrap();
-        assert_eq!((d, from), (&[1u8, 1, 1][..], a.local_addr().unwrap()));
-        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), 3);
-        assert!(batch.get(3).is_none());
-        let e = batch.recv(b.as_raw_fd()).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::WouldBlock);
     }
 }

@@ -32,8 +32,8 @@ use plenum_sip::headers::SipHeaders;
 
 use crate::call::{Call, Ctx, LocalAddr, Note, Role, State};
 use crate::metrics::Snapshot;
-use crate::net::{self, RecvBatch, SendBatch};
 use crate::report::{self, Client};
+use plenum_udp::{self as net, RecvBatch, SendBatch};
 
 /// Slots of the media clock per 20 ms period.
 const SLOTS: usize = 20;

@@ -9,14 +9,13 @@
 //! gives a [`Report`]; the binary prints it as text or JSON.
 //!
 //! Modules: `audio` (tones, the pilot detector), `call` (one call), `engine` (the loop and the
-//! phases), `metrics` (the server's counters and CPU), `net` (batched socket I/O), `report`,
+//! phases), `metrics` (the server's counters and CPU), `report`,
 //! `rtp` (headers), `schedule` (meetings).
 
 pub mod audio;
 pub mod call;
 pub mod engine;
 pub mod metrics;
-pub mod net;
 pub mod report;
 pub mod rtp;
 pub mod schedule;

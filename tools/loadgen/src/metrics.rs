@@ -61,6 +61,8 @@ pub struct CpuTicks {
     pub process: u64,
     /// utime + stime of the thread named `plenum-media`, if there is one.
     pub media_thread: Option<u64>,
+    /// The same thread's stime alone: the kernel's share (socket I/O, mostly).
+    pub media_thread_kernel: Option<u64>,
 }
 
 /// Clock ticks per second of `/proc` times (USER_HZ, 100 on Linux).
@@ -70,30 +72,35 @@ pub const CLOCK_TICKS: f64 = 100.0;
 pub fn cpu(pid: u32, thread: &str) -> Result<CpuTicks> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("reading /proc/{pid}/stat"))?;
-    let process = stat_ticks(&stat).context("parsing /proc/PID/stat")?;
-    let mut media_thread = None;
+    let (user, system) = stat_ticks(&stat).context("parsing /proc/PID/stat")?;
+    let process = user + system;
+    let (mut media_thread, mut media_thread_kernel) = (None, None);
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
             if comm.trim() == thread {
                 let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-                media_thread = stat_ticks(&stat);
+                if let Some((user, system)) = stat_ticks(&stat) {
+                    media_thread = Some(user + system);
+                    media_thread_kernel = Some(system);
+                }
             }
         }
     }
     Ok(CpuTicks {
         process,
         media_thread,
+        media_thread_kernel,
     })
 }
 
-/// utime + stime of a `/proc/.../stat` line (fields 14 and 15, counted after the `comm`).
-fn stat_ticks(stat: &str) -> Option<u64> {
+/// utime and stime of a `/proc/.../stat` line (fields 14 and 15, counted after the `comm`).
+fn stat_ticks(stat: &str) -> Option<(u64, u64)> {
     let rest = stat.rsplit_once(')')?.1;
     let mut fields = rest.split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 /// One snapshot of everything the report compares.
@@ -150,6 +157,6 @@ mod tests {
     fn reads_our_own_cpu() {
         let c = cpu(std::process::id(), "nothing-by-this-name").unwrap();
         assert!(c.media_thread.is_none());
-        assert!(stat_ticks("1 (a b) S 0 0 0 0 0 0 0 0 0 0 7 5 0").unwrap() == 12);
+        assert!(stat_ticks("1 (a b) S 0 0 0 0 0 0 0 0 0 0 7 5 0").unwrap() == (7, 5));
     }
 }

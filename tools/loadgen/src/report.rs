@@ -169,6 +169,8 @@ pub struct ServerLoad {
     /// The media thread's CPU per participant-second, µs: the figure that says how many
     /// participants one core carries (1,000,000 / this).
     pub media_cpu_us_per_participant_s: Option<f64>,
+    /// The kernel's part of it (system time: the socket system calls), µs.
+    pub media_kernel_us_per_participant_s: Option<f64>,
     /// The whole server process's CPU, % of one core.
     pub process_cpu_pct: Option<f64>,
 }
@@ -336,6 +338,7 @@ fn server_load(a: &Snapshot, b: &Snapshot) -> Option<ServerLoad> {
         Some(y.saturating_sub(x) as f64 / CLOCK_TICKS)
     };
     let media_cpu_s = cpu(&|c| c.media_thread);
+    let media_kernel_s = cpu(&|c| c.media_thread_kernel);
     let process_cpu_s = cpu(&|c| Some(c.process));
     let pct = |s: f64| (secs > 0.0).then(|| 100.0 * s / secs);
     Some(ServerLoad {
@@ -351,6 +354,7 @@ fn server_load(a: &Snapshot, b: &Snapshot) -> Option<ServerLoad> {
         busy_us_per_participant_s: per_participant_s(busy).unwrap_or(0.0),
         media_thread_cpu_pct: media_cpu_s.and_then(pct),
         media_cpu_us_per_participant_s: media_cpu_s.and_then(|s| per_participant_s(s * 1e6)),
+        media_kernel_us_per_participant_s: media_kernel_s.and_then(|s| per_participant_s(s * 1e6)),
         process_cpu_pct: process_cpu_s.and_then(pct),
     })
 }
@@ -488,12 +492,13 @@ impl Step {
                 let opt = |x: Option<f64>| x.map_or("n/a".to_owned(), |x| format!("{x:.1}"));
                 let _ = write!(
                     o,
-                    "server {} legs, {} ticks, late {:.2}%, media thread CPU {}% = {} us/participant-s (busy clock {:.1}), process CPU {}%; ",
+                    "server {} legs, {} ticks, late {:.2}%, media thread CPU {}% = {} us/participant-s ({} in the kernel; busy clock {:.1}), process CPU {}%; ",
                     v.participants,
                     v.ticks,
                     v.late_tick_pct,
                     opt(v.media_thread_cpu_pct),
                     opt(v.media_cpu_us_per_participant_s),
+                    opt(v.media_kernel_us_per_participant_s),
                     v.busy_us_per_participant_s,
                     opt(v.process_cpu_pct)
                 );

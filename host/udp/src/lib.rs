@@ -1,8 +1,13 @@
-//! Batched datagram I/O on one UDP socket: `recvmmsg` and `sendmmsg` (Linux), so that a shared
-//! media socket moves a tick's worth of packets of many calls in one system call.
+//! Batched datagram I/O on one UDP socket: `recvmmsg` and `sendmmsg` (Linux). The media engine
+//! reads each leg's socket with one `recvmmsg` a tick; the load generator moves a tick's worth
+//! of packets of many calls on its shared media socket in one system call each way.
 //!
-//! Owns: the buffers and the `mmsghdr` arrays, and the translation of socket addresses. Does
-//! not own: which socket, or what the datagrams mean.
+//! Owns: the buffers and the `mmsghdr` arrays, the translation of socket addresses, and the
+//! one place in Plenum where these system calls are made (the `unsafe` blocks with their
+//! SAFETY notes). Does not own: which socket, or what the datagrams mean.
+//!
+//! `benches/floor.rs` measures what the kernel charges per datagram on this path (one socket
+//! per call with `sendto`, against one shared socket with `sendmmsg`, and the receive side).
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -10,7 +15,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-/// Datagrams per system call.
+/// The most datagrams one system call moves (and [`RecvBatch::default`]'s capacity).
 pub const BATCH: usize = 64;
 /// The largest datagram read (RTP of G.711 with SRTP is far below).
 const DATAGRAM: usize = 2048;
@@ -19,27 +24,45 @@ const DATAGRAM: usize = 2048;
 /// `cmsghdr`.
 const CONTROL_WORDS: usize = 8;
 
-/// Buffers for one `recvmmsg`.
+/// Buffers for one `recvmmsg`, reused by every call (nothing is allocated per read).
 pub struct RecvBatch {
-    bufs: Box<[[u8; DATAGRAM]; BATCH]>,
-    lens: [usize; BATCH],
-    addrs: Box<[libc::sockaddr_storage; BATCH]>,
-    control: Box<[[u64; CONTROL_WORDS]; BATCH]>,
-    stamps: [Option<Duration>; BATCH],
+    bufs: Box<[[u8; DATAGRAM]]>,
+    lens: Box<[usize]>,
+    addrs: Box<[libc::sockaddr_storage]>,
+    control: Box<[[u64; CONTROL_WORDS]]>,
+    stamps: Box<[Option<Duration>]>,
     count: usize,
 }
 
 impl Default for RecvBatch {
     fn default() -> Self {
+        RecvBatch::with_capacity(BATCH)
+    }
+}
+
+impl RecvBatch {
+    /// Room for `capacity` datagrams a call (1 to [`BATCH`]): a socket that gets one datagram
+    /// a tick wants a small batch, since every slot is set up for every call.
+    pub fn with_capacity(capacity: usize) -> RecvBatch {
+        let n = capacity.clamp(1, BATCH);
         RecvBatch {
-            bufs: Box::new([[0; DATAGRAM]; BATCH]),
-            lens: [0; BATCH],
+            bufs: vec![[0; DATAGRAM]; n].into_boxed_slice(),
+            lens: vec![0; n].into_boxed_slice(),
             // SAFETY: sockaddr_storage is plain old data; all zeroes is a valid value.
-            addrs: Box::new(unsafe { MaybeUninit::zeroed().assume_init() }),
-            control: Box::new([[0; CONTROL_WORDS]; BATCH]),
-            stamps: [None; BATCH],
+            addrs: vec![
+                unsafe { MaybeUninit::<libc::sockaddr_storage>::zeroed().assume_init() };
+                n
+            ]
+            .into_boxed_slice(),
+            control: vec![[0; CONTROL_WORDS]; n].into_boxed_slice(),
+            stamps: vec![None; n].into_boxed_slice(),
             count: 0,
         }
+    }
+
+    /// The most datagrams one [`RecvBatch::recv`] reads.
+    pub fn capacity(&self) -> usize {
+        self.bufs.len()
     }
 }
 
@@ -83,13 +106,14 @@ pub fn set_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
 }
 
 impl RecvBatch {
-    /// Read up to [`BATCH`] datagrams waiting on `fd` without blocking; how many. `Ok(0)` or
-    /// `WouldBlock` when none waits.
+    /// Read up to [`RecvBatch::capacity`] datagrams waiting on `fd` without blocking; how
+    /// many. `Ok(0)` or `WouldBlock` when none waits.
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
         self.count = 0;
+        let capacity = self.capacity();
         let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
         let mut msgs: [MaybeUninit<libc::mmsghdr>; BATCH] = [MaybeUninit::uninit(); BATCH];
-        for i in 0..BATCH {
+        for i in 0..capacity {
             let (Some(buf), Some(addr), Some(control), Some(v), Some(m)) = (
                 self.bufs.get_mut(i),
                 self.addrs.get_mut(i),
@@ -114,13 +138,15 @@ impl RecvBatch {
             h.msg_hdr.msg_controllen = std::mem::size_of::<[u64; CONTROL_WORDS]>();
             m.write(h);
         }
-        // SAFETY: `msgs` holds BATCH initialised headers whose iovecs and names point into
-        // `self.bufs` and `self.addrs`, valid and exclusively borrowed for the call.
+        // SAFETY: the first `capacity` (≤ BATCH) headers of `msgs` are initialised; their
+        // iovecs, names and control buffers point into `iov`, `self.bufs`, `self.addrs` and
+        // `self.control`, valid and exclusively borrowed for the call; the kernel writes at
+        // most the lengths given there.
         let n = unsafe {
             libc::recvmmsg(
                 fd,
                 msgs.as_mut_ptr().cast(),
-                BATCH as u32,
+                capacity as u32,
                 libc::MSG_DONTWAIT,
                 std::ptr::null_mut(),
             )
@@ -128,7 +154,7 @@ impl RecvBatch {
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        let n = n as usize;
+        let n = (n as usize).min(capacity);
         for (i, m) in msgs.iter().take(n).enumerate() {
             // SAFETY: every header was written above; the kernel filled in msg_len and the
             // control length.
@@ -346,5 +372,29 @@ mod tests {
         let e = batch.recv(b.as_raw_fd()).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
         assert!(batch.get(0).is_none());
+    }
+
+    #[test]
+    fn a_small_batch_reads_its_capacity_and_says_when_none_is_left() {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        b.set_nonblocking(true).unwrap();
+        for i in 0..19u8 {
+            a.send_to(&[i; 3], b.local_addr().unwrap()).unwrap();
+        }
+        let mut batch = RecvBatch::with_capacity(16);
+        assert_eq!(batch.capacity(), 16);
+        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), 16);
+        let (d, from, at) = batch.get(1).unwrap();
+        assert_eq!(
+            (d, from, at),
+            (&[1u8, 1, 1][..], a.local_addr().unwrap(), None)
+        );
+        assert_eq!(batch.recv(b.as_raw_fd()).unwrap(), 3);
+        assert_eq!(batch.get(2).unwrap().0, &[18u8, 18, 18][..]);
+        assert!(batch.get(3).is_none());
+        let e = batch.recv(b.as_raw_fd()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(RecvBatch::with_capacity(1000).capacity(), BATCH);
     }
 }
