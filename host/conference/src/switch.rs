@@ -401,6 +401,8 @@ pub struct Switch {
     pub(crate) expiries: BinaryHeap<Reverse<(Instant, i64)>>,
     /// Meetings that have expired and are saying goodbye, and when their callers go.
     pub(crate) ending: HashMap<i64, Instant>,
+    /// The "meeting ended" announcements playing, by id: to which meeting and call.
+    pub(crate) goodbyes: HashMap<u64, (i64, CallId)>,
     /// Attendant timers and other per-call deadlines.
     pub(crate) call_timers: BinaryHeap<Reverse<(Instant, CallId)>>,
     /// Roster subscriptions (the conference event package).
@@ -440,6 +442,7 @@ impl Switch {
             focuses: HashMap::new(),
             expiries: BinaryHeap::new(),
             ending: HashMap::new(),
+            goodbyes: HashMap::new(),
             call_timers: BinaryHeap::new(),
             subs: HashMap::new(),
             sub_by_dialog: HashMap::new(),

@@ -913,16 +913,25 @@ struct MeetingsQuery {
     tenant: Option<String>,
 }
 
-async fn live_meetings(s: &Services, tenant: Option<&str>) -> Vec<LiveMeetingView> {
+/// The meetings on now (of `tenant`), or 503 when the SIP core does not answer in time.
+async fn live_meetings(
+    s: &Services,
+    tenant: Option<&str>,
+) -> Result<Vec<LiveMeetingView>, ApiError> {
     let live = match s.live.get() {
-        Some(h) => h.meetings().await,
+        Some(h) => h.meetings().await.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the SIP core did not answer within a second (overloaded?); try again",
+            )
+        })?,
         None => Vec::new(),
     };
     let mut views = live_views(live);
     if let Some(t) = tenant {
         views.retain(|m| m.tenant == t);
     }
-    views
+    Ok(views)
 }
 
 async fn meetings(
@@ -933,7 +942,7 @@ async fn meetings(
         let s = Arc::clone(&s);
         blocking(move || tenant(&s, &t).map(drop)).await?;
     }
-    Ok(Json(live_meetings(&s, q.tenant.as_deref()).await))
+    Ok(Json(live_meetings(&s, q.tenant.as_deref()).await?))
 }
 
 /// The token of the live page (a browser cannot send the bearer header).
@@ -957,7 +966,10 @@ async fn live_page(
         )
         .into_response();
     }
-    let views = live_meetings(&s, q.tenant.as_deref()).await;
+    let views = match live_meetings(&s, q.tenant.as_deref()).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"refresh\" content=\"2\"><title>Plenum: meetings on now</title>\

@@ -58,17 +58,18 @@ enum Inbound {
 pub struct LiveHandle(mpsc::Sender<Inbound>);
 
 impl LiveHandle {
-    /// The active meetings; empty when the core does not answer within a second.
-    pub async fn meetings(&self) -> Vec<plenum_conference::focus::LiveMeeting> {
+    /// The active meetings, or `None` when the core does not take the question and answer
+    /// within a second (it is overloaded or stopping): "no meeting" and "no answer" differ.
+    pub async fn meetings(&self) -> Option<Vec<plenum_conference::focus::LiveMeeting>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.0.send(Inbound::Live(tx)).await.is_err() {
-            return Vec::new();
-        }
-        tokio::time::timeout(Duration::from_secs(1), rx)
+        let ask = async {
+            self.0.send(Inbound::Live(tx)).await.ok()?;
+            rx.await.ok()
+        };
+        tokio::time::timeout(Duration::from_secs(1), ask)
             .await
             .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default()
+            .flatten()
     }
 }
 
@@ -756,5 +757,38 @@ impl MediaPorts {
 
     fn close(&mut self, port: u16) {
         self.held.remove(&port);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn live_meetings_say_when_the_core_does_not_answer() {
+        // A core that answers: an empty list is "no meeting".
+        let (tx, mut rx) = mpsc::channel(1);
+        let core = tokio::spawn(async move {
+            if let Some(Inbound::Live(reply)) = rx.recv().await {
+                let _ = reply.send(Vec::new());
+            }
+            rx
+        });
+        assert_eq!(
+            LiveHandle(tx.clone()).meetings().await.map(|m| m.len()),
+            Some(0)
+        );
+        // A core that never reads its (full) queue: no answer, not "no meeting".
+        let _rx = core.await.unwrap();
+        let (full, _never_read) = mpsc::channel(1);
+        full.try_send(Inbound::Live(tokio::sync::oneshot::channel().0))
+            .ok()
+            .unwrap();
+        assert!(LiveHandle(full).meetings().await.is_none());
+        // A core that took the question and dropped it.
+        let (tx, mut rx) = mpsc::channel(1);
+        tokio::spawn(async move { drop(rx.recv().await) });
+        assert!(LiveHandle(tx).meetings().await.is_none());
     }
 }

@@ -22,9 +22,10 @@ use plenum_plugin_api::policy::{
 
 use super::{Call, CallId, Caller, Switch, SwitchOutput, Work};
 
-/// How long an expired meeting's participants have to hear that it has ended before they are
-/// hung up.
-const MEETING_ENDED_GRACE: Duration = Duration::from_secs(4);
+/// The longest an expired meeting waits for its participants to hear that it has ended: each
+/// is hung up when the announcement to it finishes ([`MediaInput::Announced`]); whoever is
+/// still there then (or in the lobby, on hold, or keying) is hung up at this deadline.
+const MEETING_ENDED_GRACE: Duration = Duration::from_secs(10);
 use crate::attendant::{
     Access, AccessVia, AttendantDriver, DriverConfig, Output, PlayId, StepFailed,
 };
@@ -563,7 +564,7 @@ impl Switch {
         language: &str,
         what: Announcement,
         listeners: Listeners,
-    ) {
+    ) -> u64 {
         self.next_announcement += 1;
         let id = self.next_announcement;
         self.media(MediaOrder::Announce {
@@ -574,6 +575,7 @@ impl Switch {
             what,
             listeners,
         });
+        id
     }
 
     /// The media engine reports.
@@ -601,7 +603,7 @@ impl Switch {
                 }
                 self.attendant_input(call, now, |d, now| d.recorded(ms, now));
             }
-            MediaInput::Announced { .. } => {}
+            MediaInput::Announced { id } => self.goodbye_heard(id, now),
             MediaInput::Quiet { call, for_ms } => {
                 let Some(c) = self.calls.get(&call) else {
                     return;
@@ -850,35 +852,65 @@ impl Switch {
         let tenant = focus.meeting().tenant.clone();
         let members: Vec<(CallId, Presence)> =
             focus.members().map(|(c, m)| (c, m.presence)).collect();
-        let hang_up_at = match self.ending.get(&key) {
+        match self.ending.get(&key) {
             Some(at) if *at > now => return, // a duplicate entry; the goodbye is playing
-            Some(at) => Some(*at),
-            None => None,
-        };
-        if hang_up_at.is_none() {
-            self.ending.insert(key, now + MEETING_ENDED_GRACE);
-            self.audit_entity(
-                tenant.clone(),
-                "meeting-expired",
-                Some(key),
-                focus.meeting().focus_uri(),
-                format!("{} participants", members.len()),
-            );
-            for (call, presence) in &members {
-                if *presence == Presence::Connected {
-                    let language = self.calls.get(call).map(language_of).unwrap_or_default();
-                    let ended =
-                        Announcement::Prompts(vec![PromptItem::Prompt("meeting-ended".into())]);
-                    self.announce(key, &tenant, &language, ended, Listeners::Only(*call));
-                }
+            Some(_) => {
+                // The deadline: whoever has not heard the goodbye by now goes anyway.
+                self.finish_meeting(key, now);
+                return;
             }
+            None => {}
+        }
+        self.ending.insert(key, now + MEETING_ENDED_GRACE);
+        self.audit_entity(
+            tenant.clone(),
+            "meeting-expired",
+            Some(key),
+            focus.meeting().focus_uri(),
+            format!("{} participants", members.len()),
+        );
+        let mut saying_goodbye = false;
+        for (call, presence) in &members {
+            if *presence == Presence::Connected {
+                let language = self.calls.get(call).map(language_of).unwrap_or_default();
+                let ended = Announcement::Prompts(vec![PromptItem::Prompt("meeting-ended".into())]);
+                let id = self.announce(key, &tenant, &language, ended, Listeners::Only(*call));
+                self.goodbyes.insert(id, (key, *call));
+                saying_goodbye = true;
+            }
+        }
+        if saying_goodbye {
             self.expiries
                 .push(Reverse((now + MEETING_ENDED_GRACE, key)));
-            return;
+        } else {
+            self.finish_meeting(key, now);
         }
-        for (call, _) in members {
+    }
+
+    /// The goodbye to one participant of an expired meeting has been heard: hang up; the last
+    /// one ends the meeting.
+    fn goodbye_heard(&mut self, announcement: u64, now: Instant) {
+        let Some((key, call)) = self.goodbyes.remove(&announcement) else {
+            return;
+        };
+        self.hang_up(call, "the meeting expired", now);
+        if !self.goodbyes.values().any(|(k, _)| *k == key) {
+            self.finish_meeting(key, now);
+        }
+    }
+
+    /// An expired meeting's end: everyone still in it hung up, its subscriptions terminated,
+    /// its Focus gone.
+    fn finish_meeting(&mut self, key: i64, now: Instant) {
+        let members: Vec<CallId> = self
+            .focuses
+            .get(&key)
+            .map(|f| f.members().map(|(c, _)| c).collect())
+            .unwrap_or_default();
+        for call in members {
             self.hang_up(call, "the meeting expired", now);
         }
+        self.goodbyes.retain(|_, (k, _)| *k != key);
         self.end_subscriptions(key, now);
         self.ending.remove(&key);
         self.focuses.remove(&key);
