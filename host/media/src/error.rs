@@ -12,9 +12,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Local configuration: the SRTP library refused the SDES key material. With the fixed
-    /// 30-byte key-and-salt of the supported suites this does not happen in practice; it is kept
-    /// so a library change surfaces as an error rather than a panic.
+    /// Local configuration: the SDES key material could not be expanded into session keys. With
+    /// the fixed 30-byte key-and-salt of the supported suites this does not happen in practice;
+    /// it is kept so a change in the crypto crates surfaces as an error rather than a panic.
     #[error("SRTP context could not be created from the configured key")]
     SrtpKey,
     /// Local configuration: the packet time is not a multiple of 10 ms between 10 and 60 ms.
@@ -52,7 +52,8 @@ pub enum Error {
     /// drained; the packet was not queued.
     #[error("transmit queue full: drain poll_transmit")]
     TransmitQueueFull,
-    /// The SRTP library refused to protect a packet (its packet-count limit for one key).
+    /// A packet could not be protected: the key is used up (2^48 SRTP or 2^31 SRTCP packets,
+    /// RFC 3711 §9.2), or the packet is not one the leg builds (a second SSRC, a short header).
     #[error("SRTP protect failed")]
     SrtpProtect,
 }

@@ -17,9 +17,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tracing::{debug, trace};
-use webrtc_srtp::protection_profile::ProtectionProfile;
 use webrtc_util::marshal::Marshal;
 
 use crate::dtmf::{self, DigitEvent, EventSender, TelephoneEventReader};
@@ -45,6 +44,8 @@ const TRANSMIT_QUEUE: usize = 64;
 const COMFORT_NOISE_PT: u8 = 13;
 /// Largest packet time supported, in samples (60 ms).
 const MAX_PACKET_SAMPLES: usize = 480;
+/// Size of the buffer the transmits' bytes are cut from (about 90 SRTP packets).
+const TX_ARENA: usize = 16 * 1024;
 
 /// The audio codec and its negotiated payload type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,15 +97,6 @@ pub enum SrtpSuite {
     Aes128CmHmacSha1_80,
     /// `AES_CM_128_HMAC_SHA1_32`: 32-bit SRTP tags (SRTCP keeps 80 bits).
     Aes128CmHmacSha1_32,
-}
-
-impl SrtpSuite {
-    fn profile(self) -> ProtectionProfile {
-        match self {
-            SrtpSuite::Aes128CmHmacSha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
-            SrtpSuite::Aes128CmHmacSha1_32 => ProtectionProfile::Aes128CmHmacSha1_32,
-        }
-    }
 }
 
 /// SDES keys of one leg: the base64-decoded `inline:` key parameters of the two `a=crypto`
@@ -266,6 +258,8 @@ pub struct Leg {
     jitter_buffer: JitterBuffer,
     digits_in: TelephoneEventReader,
     decoded: Box<[i16]>,
+    /// Decrypted SRTP/SRTCP, reused.
+    rx_plain: Vec<u8>,
     tx: TxState,
     digits_out: EventSender,
     sent: SenderCounts,
@@ -311,6 +305,9 @@ struct TxState {
     pending: [i16; MAX_PACKET_SAMPLES + FRAME_SAMPLES],
     pending_len: usize,
     buf: Vec<u8>,
+    /// The transmits' bytes are split off this buffer; once they have been dropped, it is
+    /// reclaimed in place, so a leg whose transmits are sent promptly does not allocate.
+    arena: BytesMut,
 }
 
 impl std::fmt::Debug for Leg {
@@ -324,6 +321,16 @@ impl std::fmt::Debug for Leg {
             .field("closed", &self.closed)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+impl TxState {
+    /// The packet in `buf`, as the bytes of a transmit.
+    fn datagram(&mut self) -> Bytes {
+        // Reclaims the arena without allocating when the earlier transmits are gone.
+        self.arena.reserve(self.buf.len());
+        self.arena.extend_from_slice(&self.buf);
+        self.arena.split().freeze()
     }
 }
 
@@ -350,7 +357,7 @@ impl Leg {
         }
         let srtp = match &config.srtp {
             Some(s) => Some(SrtpSession::new(
-                s.suite.profile(),
+                s.suite,
                 &s.local_key_salt,
                 &s.remote_key_salt,
             )?),
@@ -379,6 +386,7 @@ impl Leg {
             jitter_buffer: JitterBuffer::new(config.jitter),
             digits_in: TelephoneEventReader::new(),
             decoded: vec![0; MAX_DATAGRAM].into_boxed_slice(),
+            rx_plain: Vec::with_capacity(MAX_DATAGRAM),
             tx: TxState {
                 seq,
                 origin: (now, ts),
@@ -387,6 +395,7 @@ impl Leg {
                 pending: [0; MAX_PACKET_SAMPLES + FRAME_SAMPLES],
                 pending_len: 0,
                 buf: Vec::with_capacity(MAX_DATAGRAM),
+                arena: BytesMut::with_capacity(TX_ARENA),
             },
             digits_out: EventSender::new(),
             sent: SenderCounts::default(),
@@ -518,7 +527,7 @@ impl Leg {
         }
         self.closed = true;
         if let Some(bye) = self.rtcp.build_bye(now, self.ssrc, &self.sent) {
-            self.queue_rtcp(&bye);
+            self.queue_rtcp(bye);
         }
     }
 
@@ -569,15 +578,18 @@ impl Leg {
     }
 
     fn handle_rtp(&mut self, datagram: &[u8], from: SocketAddr, now: Instant) {
-        if let Err(discard) = self.receive_rtp(datagram, from, now) {
+        let mut rx_plain = std::mem::take(&mut self.rx_plain);
+        if let Err(discard) = self.receive_rtp(datagram, &mut rx_plain, from, now) {
             trace!(?discard, %from, "RTP dropped");
             discard.count(&mut self.stats);
         }
+        self.rx_plain = rx_plain;
     }
 
     fn receive_rtp(
         &mut self,
         datagram: &[u8],
+        rx_plain: &mut Vec<u8>,
         from: SocketAddr,
         now: Instant,
     ) -> Result<(), Discard> {
@@ -586,12 +598,11 @@ impl Leg {
             return Err(Discard::WrongSource);
         }
         let header = &parsed.header;
-        let decrypted;
         let plain = match self.srtp.as_mut() {
             None => datagram,
             Some(srtp) => {
-                decrypted = srtp.unprotect_rtp(datagram, header)?;
-                &decrypted[..]
+                srtp.unprotect_rtp(datagram, rx_plain)?;
+                &rx_plain[..]
             }
         };
         let payload =
@@ -693,27 +704,29 @@ impl Leg {
     }
 
     fn handle_rtcp(&mut self, datagram: &[u8], from: SocketAddr, now: Instant) {
-        if let Err(discard) = self.receive_rtcp(datagram, from, now) {
+        let mut rx_plain = std::mem::take(&mut self.rx_plain);
+        if let Err(discard) = self.receive_rtcp(datagram, &mut rx_plain, from, now) {
             trace!(?discard, %from, "RTCP dropped");
             discard.count(&mut self.stats);
         }
+        self.rx_plain = rx_plain;
     }
 
     fn receive_rtcp(
         &mut self,
         datagram: &[u8],
+        rx_plain: &mut Vec<u8>,
         from: SocketAddr,
         now: Instant,
     ) -> Result<(), Discard> {
         if !self.rtcp_source.admits(from, now) {
             return Err(Discard::WrongSource);
         }
-        let decrypted;
         let plain = match self.srtp.as_mut() {
             None => datagram,
             Some(srtp) => {
-                decrypted = srtp.unprotect_rtcp(datagram)?;
-                &decrypted[..]
+                srtp.unprotect_rtcp(datagram, rx_plain)?;
+                &rx_plain[..]
             }
         };
         let parts = packet::split_rtcp(plain).ok_or(Discard::Garbage)?;
@@ -833,10 +846,10 @@ impl Leg {
             .marshal_to(&mut self.tx.buf)
             .map_err(|_| Error::SrtpProtect)?;
         self.tx.buf.extend_from_slice(payload);
-        let bytes = match self.srtp.as_mut() {
-            Some(srtp) => srtp.protect_rtp(&self.tx.buf, &header)?,
-            None => Bytes::copy_from_slice(&self.tx.buf),
-        };
+        if let Some(srtp) = self.srtp.as_mut() {
+            srtp.protect_rtp(&mut self.tx.buf)?;
+        }
+        let bytes = self.tx.datagram();
         self.sent.packets = self.sent.packets.wrapping_add(1);
         self.sent.octets = self.sent.octets.wrapping_add(payload.len() as u32);
         self.sent.last = Some((ts, now));
@@ -864,18 +877,17 @@ impl Leg {
             None => None,
         };
         if let Some(report) = self.rtcp.build_report(now, self.ssrc, &self.sent, remote) {
-            self.queue_rtcp(&report);
+            self.queue_rtcp(report);
         }
     }
 
-    fn queue_rtcp(&mut self, compound: &[u8]) {
-        let bytes = match self.srtp.as_mut() {
-            Some(srtp) => match srtp.protect_rtcp(compound) {
-                Ok(b) => b,
-                Err(_) => return,
-            },
-            None => Bytes::copy_from_slice(compound),
-        };
+    fn queue_rtcp(&mut self, mut compound: Vec<u8>) {
+        if let Some(srtp) = self.srtp.as_mut()
+            && srtp.protect_rtcp(&mut compound).is_err()
+        {
+            return;
+        }
+        let bytes = Bytes::from(compound);
         let Some(to) = self.rtcp_destination() else {
             self.stats.unsent_no_destination += 1;
             return;

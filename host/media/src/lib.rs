@@ -36,6 +36,13 @@ pub use leg::{
 };
 pub use stats::{LegStats, RemoteReport};
 
+/// Internals for the benchmarks, behind the `_internal_test_exports` feature: not an API.
+#[cfg(feature = "_internal_test_exports")]
+#[doc(hidden)]
+pub mod _internal_test_exports {
+    pub use crate::srtp::{Reject, SrtpSession};
+}
+
 /// The sampling rate of G.711 and of Plenum's internal audio, in Hz.
 pub const SAMPLE_RATE: u32 = 8000;
 /// Samples in one 20 ms frame at [`SAMPLE_RATE`]: the unit the mixer works in.

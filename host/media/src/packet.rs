@@ -51,9 +51,9 @@ pub(crate) fn parse_rtp(buf: &[u8]) -> Option<RtpHeader> {
     let mut reader = buf;
     let mut header = Header::unmarshal(&mut reader).ok()?;
     if header.extension && header.marshal_size() != len {
-        // The library's idea of the header size (used to find the encrypted part) must match
-        // the wire; when it does not (reserved element id 15, odd padding), describe the
-        // extension block as one opaque RFC 3550 extension of the exact wire length.
+        // The library's idea of the header size must match the wire (checked below); when it
+        // does not (reserved element id 15, odd padding), describe the extension block as one
+        // opaque RFC 3550 extension of the exact wire length.
         let body = buf.get(12 + 4 * header.csrc.len() + 4..len)?;
         header.extension_profile = 0;
         header.extensions = vec![Extension {

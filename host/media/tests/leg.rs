@@ -202,6 +202,87 @@ fn srtp_tampered_and_replayed_packets_are_counted_and_the_leg_goes_on() {
     assert_plays_the_tone(&played, 60);
 }
 
+/// A leg against `webrtc-srtp` (the library the leg used before its own SRTP) as the peer, both
+/// suites, RTP and RTCP both ways, our sequence numbers and the peer's wrapping mid-call.
+#[test]
+fn srtp_leg_interoperates_with_webrtc_srtp_across_sequence_wraps() {
+    use webrtc_srtp::context::Context;
+    use webrtc_srtp::protection_profile::ProtectionProfile;
+
+    for (suite, profile) in [
+        (
+            SrtpSuite::Aes128CmHmacSha1_80,
+            ProtectionProfile::Aes128CmHmacSha1_80,
+        ),
+        (
+            SrtpSuite::Aes128CmHmacSha1_32,
+            ProtectionProfile::Aes128CmHmacSha1_32,
+        ),
+    ] {
+        let t0 = Instant::now();
+        let (ours, theirs) = ([0x31u8; 30], [0x42u8; 30]);
+        let leg_for = |ssrc: u32| {
+            let mut c = config(ssrc, alice());
+            c.rtcp_mux = true;
+            c.srtp = Some(SrtpConfig {
+                suite,
+                local_key_salt: ours,
+                remote_key_salt: theirs,
+            });
+            Leg::new(c, t0).unwrap()
+        };
+        // An SSRC whose first sequence number is close enough to 65535 to wrap in the call.
+        let (mut leg, first_seq) = (1..)
+            .map(|ssrc| {
+                let mut leg = leg_for(ssrc);
+                leg.send_audio(&tone(0), t0).unwrap();
+                let t = leg.poll_transmit().unwrap();
+                (leg, u16::from_be_bytes([t.bytes[2], t.bytes[3]]))
+            })
+            .find(|(_, seq)| *seq > 65_535 - 300)
+            .unwrap();
+        let context = |key: &[u8; 30]| Context::new(&key[..16], &key[16..], profile, None, None);
+        let (mut peer_tx, mut peer_rx) = (context(&theirs).unwrap(), context(&ours).unwrap());
+        let mut sent_seqs = vec![first_seq];
+        let mut peer_rtcp = 0;
+        for k in 1..500u32 {
+            let now = t0 + 20 * MS * k;
+            leg.send_audio(&tone(k), now).unwrap();
+            if leg.poll_timeout().is_some_and(|t| t <= now) {
+                leg.handle_timeout(now);
+            }
+            let seq = 65_300u16.wrapping_add(k as u16);
+            let packet = peer_tx.encrypt_rtp(&pcmu(seq, 160 * k, 0xFEED)).unwrap();
+            leg.handle_datagram(&packet, alice(), now);
+            for t in drain(&mut leg) {
+                if t.kind == TransmitKind::Rtp {
+                    let plain = peer_rx.decrypt_rtp(&t.bytes).unwrap();
+                    sent_seqs.push(u16::from_be_bytes([plain[2], plain[3]]));
+                    assert_eq!(plain.len(), 12 + 160);
+                } else {
+                    let plain = peer_rx.decrypt_rtcp(&t.bytes).unwrap();
+                    assert_eq!(plain[1], 200, "an SR");
+                    peer_rtcp += 1;
+                }
+            }
+            if k % 100 == 0 {
+                let rr = [0x80, 201, 0, 1, 0, 0, 0xFE, 0xED];
+                let packet = peer_tx.encrypt_rtcp(&rr).unwrap();
+                leg.handle_datagram(&packet, alice(), now);
+            }
+        }
+        assert!(sent_seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
+        assert!(sent_seqs.contains(&0), "our sequence wrapped");
+        let s = leg.stats();
+        assert_eq!(
+            (s.received, s.srtp_auth_failures, s.replays, s.garbage),
+            (499, 0, 0, 0)
+        );
+        assert_eq!(s.rtcp_rr_received, 4);
+        assert!(peer_rtcp >= 2, "{peer_rtcp}");
+    }
+}
+
 #[test]
 fn srtp_with_the_wrong_key_never_latches() {
     let t0 = Instant::now();
