@@ -58,7 +58,10 @@
 //! **Admission.** After `RequestAdmission` the driver takes every admission change the focus
 //! reports: the answer to the request goes to the plugin at once; later changes (a leader
 //! joined, admitted from the lobby) are delivered when the plugin waits on `Hold` or is idle,
-//! the latest one winning, so a change that arrives while a prompt plays is never lost.
+//! the latest one winning, so a change that arrives while a prompt plays is never lost. An
+//! `Admitted` that arrives while a play without barge-in blocks a list whose next action is
+//! `Hold` cuts that play ([`Output::StopPlay`]): the prompt ("waiting for the leader", "you are
+//! in the lobby") has become moot, and the caller is let in without hearing it out.
 //!
 //! **Language.** Plays use the access number's first language until `SetLanguage` picks another
 //! of the number's languages; a language the number does not offer is ignored and counted.
@@ -273,7 +276,8 @@ pub enum Output {
         /// A key interrupts it.
         barge_in: bool,
     },
-    /// Stop every running barge-in play (the caller pressed a key).
+    /// Stop the call's running plays: the barge-in plays when the caller pressed a key, or the
+    /// blocking play an admission has made moot (see the module doc).
     StopPlay,
     /// Record the caller's name for up to `max_ms`; report with [`AttendantDriver::recorded`].
     Record {
@@ -398,6 +402,8 @@ pub struct DriverStats {
     pub ignored_actions: u32,
     /// Keys dropped because the type-ahead buffer was full.
     pub dropped_keys: u32,
+    /// Plays without barge-in cut because the caller was admitted while they played.
+    pub cut_plays: u32,
 }
 
 /// The host side of the attendant step loop for one call. See the module documentation for the
@@ -643,8 +649,25 @@ impl AttendantDriver {
             self.step(Event::Admission(state));
         } else {
             self.access.pending = Some(state);
+            if state == AdmissionState::Admitted {
+                self.cut_moot_play();
+            }
         }
         self.progress(now);
+    }
+
+    /// The caller is let in while a play without barge-in blocks a list that would next hold
+    /// for admission: stop the play, so the hold (and with it the admission) comes now.
+    fn cut_moot_play(&mut self) {
+        if self.blocked_on.is_some()
+            && !self.in_flight
+            && self.barge.is_empty()
+            && matches!(self.list.front(), Some(Action::Hold(_)))
+        {
+            self.blocked_on = None;
+            self.outputs.push_back(Output::StopPlay);
+            self.stats.cut_plays = self.stats.cut_plays.saturating_add(1);
+        }
     }
 
     /// The caller hung up: one last `Step(Hangup)` (after a step in flight returns), then done.

@@ -80,7 +80,8 @@ impl Rig {
                 o => {
                     match &o {
                         Output::Play { id, barge_in, .. } => self.open_plays.push((*id, *barge_in)),
-                        Output::StopPlay => self.open_plays.retain(|(_, barge)| !barge),
+                        // The shell stops every play of the call.
+                        Output::StopPlay => self.open_plays.clear(),
                         _ => {}
                     }
                     self.out.push(o);
@@ -455,19 +456,46 @@ fn waiting_caller_is_admitted_when_the_change_arrives_during_a_prompt() {
     r.take();
     r.admission(AdmissionState::WaitingForLeader);
     assert_eq!(plays(&r.take()), vec![(vec!["waiting-for-leader"], false)]);
-    // A leader joins while "waiting for leader" still plays.
+    // A leader joins while "waiting for leader" still plays: the prompt is cut, the hold
+    // comes and the admission with it, without waiting for the prompt's end.
     r.admission(AdmissionState::Admitted);
-    assert!(r.take().is_empty());
-    r.finish_play();
     let out = r.take();
-    assert_eq!(out.first(), Some(&Output::Hold(HoldKind::Music)));
+    assert_eq!(out.first(), Some(&Output::StopPlay));
+    assert_eq!(out.get(1), Some(&Output::Hold(HoldKind::Music)));
     assert_eq!(plays(&out), vec![(vec!["admitted"], false)]);
+    assert_eq!(r.d.stats().cut_plays, 1);
     r.finish_play();
     let access = Access {
         pstn_id: MEETING.into(),
         via: AccessVia::NoPasscodeRequired,
     };
     assert_eq!(r.take(), vec![Output::Join(access)]);
+}
+
+/// Only being let in makes a blocking prompt moot: a move to the lobby during "waiting for the
+/// leader" is heard out, then the lobby prompt is cut when the caller is admitted from it.
+#[test]
+fn only_an_admission_cuts_a_blocking_prompt() {
+    let mut r = ocs();
+    r.press(&format!("{MEETING}#"));
+    r.lookup(found(false));
+    r.admission(AdmissionState::WaitingForLeader);
+    r.take();
+    r.admission(AdmissionState::InLobby);
+    assert!(r.take().is_empty(), "the prompt plays on");
+    r.finish_play();
+    let out = r.take();
+    assert_eq!(out.first(), Some(&Output::Hold(HoldKind::Music)));
+    assert_eq!(plays(&out), vec![(vec!["in-lobby"], false)]);
+    assert_eq!(r.d.stats().cut_plays, 0);
+    r.admission(AdmissionState::Admitted);
+    let out = r.take();
+    assert_eq!(out.first(), Some(&Output::StopPlay));
+    assert_eq!(out.get(1), Some(&Output::Hold(HoldKind::Lobby)));
+    assert_eq!(plays(&out), vec![(vec!["admitted"], false)]);
+    r.finish_plays();
+    assert!(matches!(r.take().last(), Some(Output::Join(_))));
+    assert_eq!(r.d.stats().cut_plays, 1);
 }
 
 #[test]
