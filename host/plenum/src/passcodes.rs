@@ -8,19 +8,26 @@
 //! - A meeting's guests all key the same passcode, so once a passcode has been checked the slow
 //!   way, the next caller's is compared with a keyed SHA-256 of it kept in memory only (key
 //!   random per process, entry bound to the stored hash, so a changed passcode is checked
-//!   afresh). A wrong passcode always takes the slow path: guessing stays slow.
+//!   afresh). A wrong passcode always takes the slow path: guessing stays slow. An entry is
+//!   forgotten [`REMEMBER_FOR`] after the last caller it let in (guests arrive in the first
+//!   minutes of a meeting), so a process's memory holds the fast-to-guess form of a passcode
+//!   only while its meeting is being entered, not for the life of the process.
 //!
 //! Owns: the cache and the bound. Does not own: the hashes (the pool) or what a failure means
 //! (the caller audits).
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use plenum_types::Secret;
 use sha2::{Digest as _, Sha256};
 
-/// Most meetings remembered; beyond, the cache starts again (each entry is ~100 bytes).
+/// Most meetings remembered; beyond, the expired entries go, and if that is not enough the
+/// cache starts again (each entry is ~100 bytes).
 const MAX_ENTRIES: usize = 50_000;
+/// How long a verified passcode is remembered after the last caller it let in.
+pub const REMEMBER_FOR: Duration = Duration::from_secs(15 * 60);
 
 /// The bound on slow hashing and the cache of verified passcodes.
 pub struct SlowHashes {
@@ -35,6 +42,8 @@ pub struct SlowHashes {
 struct Verified {
     phc: String,
     mac: [u8; 32],
+    /// When it last let a caller in.
+    used: Instant,
 }
 
 impl Default for SlowHashes {
@@ -85,19 +94,35 @@ impl SlowHashes {
         passcode: &Secret,
         slow: impl FnOnce() -> bool,
     ) -> bool {
+        self.passcode_at(Instant::now(), meeting, phc, passcode, slow)
+    }
+
+    fn passcode_at(
+        &self,
+        now: Instant,
+        meeting: i64,
+        phc: &str,
+        passcode: &Secret,
+        slow: impl FnOnce() -> bool,
+    ) -> bool {
         let mac = self.mac(meeting, passcode);
-        let known = self
-            .verified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&meeting)
-            .is_some_and(|v| v.phc == phc && constant_time_eq(&v.mac, &mac));
-        if known {
-            return true;
+        {
+            let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(v) = verified.get_mut(&meeting) {
+                if now.saturating_duration_since(v.used) >= REMEMBER_FOR {
+                    verified.remove(&meeting);
+                } else if v.phc == phc && constant_time_eq(&v.mac, &mac) {
+                    v.used = now;
+                    return true;
+                }
+            }
         }
         let ok = self.run(slow);
         if ok {
             let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if verified.len() >= MAX_ENTRIES {
+                verified.retain(|_, v| now.saturating_duration_since(v.used) < REMEMBER_FOR);
+            }
             if verified.len() >= MAX_ENTRIES {
                 verified.clear();
             }
@@ -106,6 +131,7 @@ impl SlowHashes {
                 Verified {
                     phc: phc.to_owned(),
                     mac,
+                    used: now,
                 },
             );
         }
@@ -152,6 +178,27 @@ mod tests {
         // Another meeting with the same digits is its own entry.
         let other = h.passcode(8, "$h1", &Secret::new("135790"), || false);
         assert!(!other);
+    }
+
+    #[test]
+    fn a_verified_passcode_is_forgotten_a_while_after_its_last_use() {
+        let h = SlowHashes::default();
+        let slow = AtomicUsize::new(0);
+        let t0 = Instant::now();
+        let check = |at: Duration| {
+            h.passcode_at(t0 + at, 7, "$h1", &Secret::new("135790"), || {
+                slow.fetch_add(1, Ordering::Relaxed);
+                true
+            })
+        };
+        assert!(check(Duration::ZERO));
+        // Each use keeps it: 14 minutes apart, twice.
+        assert!(check(REMEMBER_FOR - Duration::from_secs(60)));
+        assert!(check(2 * REMEMBER_FOR - Duration::from_secs(120)));
+        assert_eq!(slow.load(Ordering::Relaxed), 1);
+        // Unused for REMEMBER_FOR: hashed the slow way again.
+        assert!(check(3 * REMEMBER_FOR));
+        assert_eq!(slow.load(Ordering::Relaxed), 2);
     }
 
     #[test]
