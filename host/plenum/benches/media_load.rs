@@ -21,7 +21,11 @@
 //! `PLENUM_BENCH_SIZES` (`5,100`), `PLENUM_BENCH_MODES` (`plain,srtp`), `PLENUM_BENCH_HOLD`
 //! (`15`), `PLENUM_BENCH_RATE` (`50`), `PLENUM_BENCH_ENTRY_RATES` (`50,100,200,400`),
 //! `PLENUM_BENCH_PARTS` (`media,entries`), `PLENUM_BENCH_STOP_LATE` (`5`),
-//! `PLENUM_BENCH_PLENUM` (the server binary; default this build's), `PLENUM_BENCH_PROGRESS`.
+//! `PLENUM_BENCH_PLENUM` (the server binary; default this build's), `PLENUM_BENCH_PROGRESS`,
+//! `PLENUM_BENCH_SHARED_PORT` (`1`: the server runs with `media.shared-port`, one RTP port for
+//! every call, and every load call gets a socket pair of its own so that the server can tell
+//! them apart by address), `PLENUM_BENCH_CALLS_PER_SOCKET` (the load generator's calls per
+//! socket pair: 32, or 1 with the shared port; 1 without it compares like with like).
 
 #![allow(
     missing_docs,
@@ -75,7 +79,11 @@ impl Drop for Server {
 fn start() -> Server {
     let data = tempfile::tempdir().unwrap();
     let config = data.path().join("bench.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    let text = match shared_port() {
+        Some(p) => CONFIG.replace("[media]\n", &format!("[media]\nshared-port = {p}\n")),
+        None => CONFIG.to_owned(),
+    };
+    std::fs::write(&config, text).unwrap();
     let mut child = Command::new(plenum())
         .args(["serve", "--admin-listen", "127.0.0.1:0"])
         .args(["--sip-listen", "udp:127.0.0.1:0", "--config"])
@@ -127,6 +135,26 @@ fn plenum() -> String {
     std::env::var("PLENUM_BENCH_PLENUM").unwrap_or_else(|_| env!("CARGO_BIN_EXE_plenum").to_owned())
 }
 
+/// With `PLENUM_BENCH_SHARED_PORT=1`: a free even port below the per-call range whose next
+/// one is free too.
+fn shared_port() -> Option<u16> {
+    if std::env::var("PLENUM_BENCH_SHARED_PORT").ok().as_deref() != Some("1") {
+        return None;
+    }
+    (9000..9998).step_by(2).find(|&p| {
+        std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
+    })
+}
+
+/// The load generator's calls per socket pair: one with a shared server port (it tells calls
+/// apart by their address), else `PLENUM_BENCH_CALLS_PER_SOCKET` or the generator's default.
+fn calls_per_socket(default: usize) -> usize {
+    let shared = std::env::var("PLENUM_BENCH_SHARED_PORT").ok().as_deref() == Some("1");
+    let asked = env_num("PLENUM_BENCH_CALLS_PER_SOCKET", default as f64) as usize;
+    if shared { 1 } else { asked.max(1) }
+}
+
 fn env_list<T: std::str::FromStr>(name: &str, default: &str) -> Vec<T> {
     std::env::var(name)
         .unwrap_or_else(|_| default.to_owned())
@@ -153,6 +181,7 @@ fn options(server: &Server, meetings: Vec<Meeting>, size: usize, srtp: bool) -> 
     o.server_pid = Some(server.child.id());
     o.join_timeout = Duration::from_secs(120);
     o.progress = std::env::var_os("PLENUM_BENCH_PROGRESS").is_some();
+    o.calls_per_socket = calls_per_socket(o.calls_per_socket);
     o
 }
 
@@ -176,6 +205,15 @@ fn media() {
     let hold = env_num("PLENUM_BENCH_HOLD", 15.0);
     let rate = env_num("PLENUM_BENCH_RATE", 50.0);
     let stop = env_num("PLENUM_BENCH_STOP_LATE", 5.0);
+    println!(
+        "server media: {}; load calls per socket pair: {}",
+        if shared_port().is_some() {
+            "one shared port (media.shared-port)"
+        } else {
+            "a port pair per call"
+        },
+        calls_per_socket(32)
+    );
     println!(
         "{:>6} {:>5} {:>5} {:>9} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>7} {:>6}  entry p50/p99 ms (INVITE->prompt, key->mix)",
         "legs",

@@ -456,6 +456,18 @@ async fn metrics(State(s): State<Arc<Services>>) -> impl IntoResponse {
                 "gauge",
                 m.legs.load(Relaxed),
             ),
+            (
+                "plenum_media_unknown_source_total",
+                "Datagrams on the shared media port from no leg's address, dropped.",
+                "counter",
+                m.unknown_source.load(Relaxed),
+            ),
+            (
+                "plenum_media_over_limit_total",
+                "Datagrams on the shared media port beyond their leg's share of a tick, dropped.",
+                "counter",
+                m.over_limit.load(Relaxed),
+            ),
         ] {
             out.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"

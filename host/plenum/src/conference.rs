@@ -26,7 +26,7 @@ use plenum_runtime::fallback::AttendantSession;
 use plenum_storage::{AuditEvent, AuditRecord};
 use plenum_types::{E164, PstnId, Secret, TenantId};
 
-use crate::media::{Command, Listeners, MediaEngine};
+use crate::media::{Command, LegSockets, Listeners, MediaEngine};
 use crate::server::Services;
 
 /// The play id of the beep before a name recording: the shell's own, never reported to the
@@ -499,15 +499,14 @@ impl MediaShell {
     pub fn order(
         &mut self,
         order: MediaOrder,
-        take_sockets: impl FnOnce(u16) -> Option<(std::net::UdpSocket, std::net::UdpSocket)>,
+        take_sockets: impl FnOnce(u16) -> Option<LegSockets>,
     ) {
         let e = &self.engine;
         match order {
             MediaOrder::Open { call, port, media } => match take_sockets(port) {
-                Some((rtp, rtcp)) => e.send(Command::Open {
+                Some(sockets) => e.send(Command::Open {
                     call: call.0,
-                    rtp,
-                    rtcp,
+                    sockets,
                     config: Box::new(leg_config(&media)),
                     send: we_send(&media),
                 }),

@@ -87,9 +87,36 @@ pub struct MediaConfig {
     pub rtp_port_min: u16,
     /// Highest RTP port.
     pub rtp_port_max: u16,
+    /// One RTP port (RTCP on the next) for every call instead of a pair per call: the media
+    /// engine tells the calls apart by their source address. Outside the per-call range.
+    #[serde(default)]
+    pub shared_port: Option<u16>,
     /// Tenants' prompt packs: `<dir>/<tenant>/<language>/<name>.wav`.
     #[serde(default)]
     pub prompt_packs: Option<PathBuf>,
+}
+
+impl MediaConfig {
+    /// `shared-port` is an even port of at least 1024 whose pair (RTP, RTCP = P + 1) lies
+    /// outside the per-call range.
+    fn check_shared_port(&self, p: u16) -> anyhow::Result<()> {
+        if !p.is_multiple_of(2) || p < 1024 {
+            bail!(
+                "media.shared-port {p} must be an even port of at least 1024 (RTCP takes the next one)"
+            );
+        }
+        let range = self.rtp_port_min..=self.rtp_port_max;
+        if range.contains(&p) || range.contains(&(p + 1)) {
+            bail!(
+                "media.shared-port {p} (RTCP {}) lies inside media.rtp-port-min..rtp-port-max \
+                 ({}..{}): choose a port outside the per-call range",
+                p + 1,
+                self.rtp_port_min,
+                self.rtp_port_max
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The admin API.
@@ -192,6 +219,9 @@ impl Config {
         }
         if self.media.rtp_port_min >= self.media.rtp_port_max || self.media.rtp_port_min < 1024 {
             bail!("media.rtp-port-min must be at least 1024 and below media.rtp-port-max");
+        }
+        if let Some(p) = self.media.shared_port {
+            self.media.check_shared_port(p)?;
         }
         if self.plugins.memory_mib == 0 || self.plugins.cpu_ms == 0 || self.plugins.wall_ms == 0 {
             bail!("plugins.memory-mib, cpu-ms and wall-ms must be positive");
@@ -300,6 +330,38 @@ mod tests {
                 .contains("loopback")
         );
         std::fs::write(&path, "[sip]\nlisten = [\"sctp:1.2.3.4:5\"]\n").unwrap();
+        assert!(Config::load(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn a_shared_port_is_even_and_outside_the_per_call_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        assert_eq!(Config::load(None).unwrap().media.shared_port, None);
+        std::fs::write(&path, "[media]\nshared-port = 40000\n").unwrap();
+        assert_eq!(
+            Config::load(Some(&path)).unwrap().media.shared_port,
+            Some(40000)
+        );
+        std::fs::write(&path, "[media]\nshared-port = 19998\n").unwrap();
+        assert!(Config::load(Some(&path)).is_ok());
+        for (bad, says) in [
+            ("40001", "even"),
+            ("1022", "at least 1024"),
+            ("20000", "inside"),
+            ("29998", "inside"),
+            ("70000", "invalid"),
+        ] {
+            std::fs::write(&path, format!("[media]\nshared-port = {bad}\n")).unwrap();
+            let e = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        // The RTCP port just inside the range is refused too.
+        std::fs::write(
+            &path,
+            "[media]\nrtp-port-min = 20001\nshared-port = 20000\n",
+        )
+        .unwrap();
         assert!(Config::load(Some(&path)).is_err());
     }
 

@@ -1,39 +1,41 @@
-//! The media engine: one thread that owns every call's RTP leg, socket pair, prompt player,
+//! The media engine: one thread that owns every call's RTP leg, its sockets, prompt player,
 //! recorder and the mixer, and drives them all on one fixed 20 ms tick (DESIGN §6: no thread
 //! or timer per meeting, apart from signalling).
 //!
 //! The SIP core talks to it with [`Command`]s over a channel and hears back [`MediaEvent`]s
 //! (digits, prompts finished, names recorded, dead legs). Each tick:
 //! 1. commands are applied;
-//! 2. what arrived is read into each [`Leg`] (SRTP, jitter buffer, RFC 4733) with `recvmmsg`,
-//!    a batch per system call: every RTP socket each tick (its peer sends every 20 ms), except
-//!    one idle for 100 ms, which waits in an `epoll` (through `mio`) until something comes;
-//!    RTCP sockets only when the poll says they have something;
+//! 2. what arrived is read into each [`Leg`] (SRTP, jitter buffer, RFC 4733) with `recvmmsg`;
 //! 3. audio in: a leg in a meeting writes its frame into the mixer; a recording leg into its
 //!    recorder; others drain their jitter buffer;
 //! 4. the mixer mixes every meeting once;
 //! 5. audio out: a meeting leg sends its mix; others their prompt, hold music, or silence;
-//! 6. what the legs want sent goes out on their RTP or RTCP socket.
+//! 6. what the legs want sent goes out.
 //!
 //! A leg moves between the attendant, hold, the lobby and a meeting without touching its
-//! socket or its SRTP state: only what it hears changes.
+//! sockets or its SRTP state: only what it hears changes.
 //!
-//! Per talking leg and tick the engine makes one `recvmmsg` (its RTP) and one `sendto` (what
-//! it sends), where it made three reads before (RTP until empty, RTCP); the tick allocates
-//! nothing of its own. Legs live in a slab whose index is also their sockets' poll token, so a
-//! ready socket finds its leg without a lookup. Measured with `plenum-loadgen`
-//! (`benches/media_load.rs`): asking epoll about every RTP socket cost more than it saved, as
-//! nearly every one has a packet every tick.
+//! How legs reach the network is one of two strategies ([`Sockets`]), one per process:
+//! - a socket pair per leg (the default; `own`): bound by the SIP shell, one `recvmmsg` per
+//!   talking leg and tick, idle and RTCP sockets parked in an epoll, one `sendto` per packet;
+//! - one shared RTP and RTCP socket for every leg (`media.shared-port`; `shared`): read 64
+//!   datagrams per `recvmmsg` and told apart by source address, every leg's packets sent with
+//!   `sendmmsg` once per tick.
+//!
+//! Legs live in a slab whose index names them to the strategy (a poll token, or the slot a
+//! source address maps to), so a datagram finds its leg without a lookup by call. The tick
+//! allocates nothing of its own.
+
+mod own;
+mod shared;
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use plenum_media::{FRAME_SAMPLES, FrameKind, Leg, LegConfig, TransmitKind};
+use plenum_media::{FRAME_SAMPLES, FrameKind, Leg, LegConfig};
 use plenum_mixer::{
     Audience, InputKind, MeetingId, Mixer, MixerConfig, ParticipantId, Player, Recorder,
     RecorderConfig, Segment, Settings,
@@ -62,16 +64,37 @@ pub enum Listeners {
     Only(CallKey),
 }
 
+/// Where a new leg's datagrams go in and out.
+pub enum LegSockets {
+    /// A pair of its own, bound by the SIP shell.
+    Own {
+        /// RTP socket (bound, its port in our SDP).
+        rtp: UdpSocket,
+        /// RTCP socket (RTP port + 1).
+        rtcp: UdpSocket,
+    },
+    /// The engine's shared port (`media.shared-port`), which the SDP answer gave.
+    Shared,
+}
+
+/// How the engine is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// A leg with no RTP for this long is reported quiet (again every as long).
+    pub quiet_after: Duration,
+    /// Every leg on one RTP socket at this address and one RTCP socket at the next port,
+    /// instead of a pair per leg ([`LegSockets::Shared`]).
+    pub shared_port: Option<SocketAddr>,
+}
+
 /// What the SIP core asks.
 pub enum Command {
     /// A new leg on these sockets.
     Open {
         /// The call.
         call: CallKey,
-        /// RTP socket (bound, its port in our SDP).
-        rtp: UdpSocket,
-        /// RTCP socket (RTP port + 1).
-        rtcp: UdpSocket,
+        /// Its own sockets, or the engine's shared port.
+        sockets: LegSockets,
         /// The negotiated leg.
         config: Box<LegConfig>,
         /// We send RTP (false while the peer holds with `a=sendonly` or `a=inactive`).
@@ -231,35 +254,36 @@ pub struct EngineStats {
     pub legs: std::sync::atomic::AtomicU64,
     /// Busy time of the media thread, in µs.
     pub busy_us: std::sync::atomic::AtomicU64,
+    /// Datagrams on the shared port from an address no leg has (dropped).
+    pub unknown_source: std::sync::atomic::AtomicU64,
+    /// Datagrams on the shared port dropped because their leg had had its share of the tick.
+    pub over_limit: std::sync::atomic::AtomicU64,
 }
 
 impl MediaEngine {
-    /// Start the media thread.
-    pub fn start(events: UnboundedSender<MediaEvent>, quiet_after: Duration) -> MediaEngine {
+    /// Start the media thread; with a shared port, its sockets are bound first (the error is
+    /// the bind's).
+    pub fn start(
+        events: UnboundedSender<MediaEvent>,
+        config: EngineConfig,
+    ) -> std::io::Result<MediaEngine> {
         let (tx, rx) = std::sync::mpsc::channel();
         let stats = Arc::new(EngineStats::default());
-        let poll = match mio::Poll::new() {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!(error = %e, "no epoll: every media socket is read every tick");
-                None
-            }
+        let sockets = match config.shared_port {
+            Some(at) => Sockets::Shared(shared::SharedPort::bind(at)?),
+            None => Sockets::Own(own::OwnSockets::new()),
         };
         let worker = Worker {
             commands: rx,
             events,
             legs: Slab::default(),
-            poll,
-            ready: mio::Events::with_capacity(READY_PER_POLL),
-            readable: Vec::new(),
-            again: Vec::new(),
-            batch: plenum_udp::RecvBatch::with_capacity(LEG_BATCH),
+            sockets,
             finished: Vec::new(),
             mixer: Mixer::new(MixerConfig::default()),
             meetings: HashMap::new(),
             overlays: HashMap::new(),
             stats: Arc::clone(&stats),
-            quiet_after,
+            quiet_after: config.quiet_after,
         };
         let spawned = std::thread::Builder::new()
             .name("plenum-media".into())
@@ -267,10 +291,10 @@ impl MediaEngine {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the media thread");
         }
-        MediaEngine {
+        Ok(MediaEngine {
             commands: tx,
             stats,
-        }
+        })
     }
 
     /// Send a command (a stopped engine drops it).
@@ -284,23 +308,15 @@ impl MediaEngine {
     }
 }
 
-/// Readiness events taken per `epoll_wait`; more are taken in further calls.
-const READY_PER_POLL: usize = 1024;
-/// Datagrams one `recvmmsg` reads: a leg gets one a tick, a few more after a network hiccup.
-const LEG_BATCH: usize = 16;
-/// Datagrams one socket may deliver per tick (a flood cannot keep the tick busy); what is left
-/// is read on the next tick.
+/// Datagrams one leg may deliver per tick (a flood cannot keep the tick busy): its own socket
+/// keeps the rest for the next tick, the shared port drops them.
 const DATAGRAMS_PER_TICK: usize = 64;
-/// Ticks without a datagram after which an RTP socket is parked in the poll instead of being
-/// read every tick (100 ms: a peer on hold, or a phone that sends only comfort noise in
-/// silence). Unparking costs nothing in latency: the poll reports the next datagram at once.
-const PARK_AFTER: u32 = 5;
 
 struct LegSlot {
     call: CallKey,
     leg: Leg,
-    rtp: mio::net::UdpSocket,
-    rtcp: mio::net::UdpSocket,
+    /// Its sockets, as the engine's strategy keeps them.
+    io: LegIo,
     /// Prompt lists and their ids, in order.
     play: std::collections::VecDeque<(u64, Player)>,
     /// Hold music or lobby music, under the prompts.
@@ -312,16 +328,103 @@ struct LegSlot {
     /// Quiet reports sent since the last packet.
     quiet_reports: u32,
     opened: Instant,
-    /// Ticks its RTP socket was read and had nothing.
-    rtp_idle: u32,
-    /// Its RTP socket waits in the poll instead of being read every tick.
-    rtp_parked: bool,
     /// RTP goes out (not while the peer holds): prompts and the mix still advance, unheard.
     sending: bool,
 }
 
-/// The legs, by slot. A slot's index gives its sockets' poll tokens (`2·slot` for RTP,
-/// `2·slot + 1` for RTCP); a freed slot is reused by the next leg.
+/// A leg's part of the engine's [`Sockets`].
+enum LegIo {
+    /// Its own pair.
+    Own(own::OwnLeg),
+    /// Where it sends from, on the shared port.
+    Shared(shared::SharedLeg),
+}
+
+/// How legs reach the network: one strategy per engine (legs of both kinds never mix).
+enum Sockets {
+    /// A socket pair per leg.
+    Own(own::OwnSockets),
+    /// One port for every leg.
+    Shared(shared::SharedPort),
+}
+
+impl Sockets {
+    /// A new leg's part, if its sockets are of the engine's kind.
+    fn admit(&self, sockets: LegSockets, config: &LegConfig) -> Option<LegIo> {
+        match (self, sockets) {
+            (Sockets::Own(_), LegSockets::Own { rtp, rtcp }) => {
+                Some(LegIo::Own(own::OwnLeg::new(rtp, rtcp)))
+            }
+            (Sockets::Shared(_), LegSockets::Shared) => {
+                Some(LegIo::Shared(shared::SharedLeg::new(config)))
+            }
+            _ => None,
+        }
+    }
+
+    /// A leg was stored in slot `at`.
+    fn opened(
+        &mut self,
+        at: usize,
+        l: &mut LegSlot,
+        remote: (Option<SocketAddr>, Option<SocketAddr>),
+    ) {
+        match (self, &mut l.io) {
+            (Sockets::Own(s), LegIo::Own(io)) => s.opened(at, l.call, io),
+            (Sockets::Shared(s), LegIo::Shared(io)) => s.signalled(at, io, remote),
+            _ => {}
+        }
+    }
+
+    /// A re-INVITE gave the leg in slot `at` new addresses.
+    fn remote(
+        &mut self,
+        at: usize,
+        l: &mut LegSlot,
+        remote: (Option<SocketAddr>, Option<SocketAddr>),
+    ) {
+        if let (Sockets::Shared(s), LegIo::Shared(io)) = (self, &mut l.io) {
+            s.forget(at, io);
+            s.signalled(at, io, remote);
+        }
+    }
+
+    /// The leg of slot `at` is gone (its BYE already handed to [`Sockets::send`]).
+    fn closed(&mut self, at: usize, l: &mut LegSlot) {
+        match (self, &mut l.io) {
+            (Sockets::Own(s), LegIo::Own(io)) => s.closed(io),
+            (Sockets::Shared(s), LegIo::Shared(io)) => s.forget(at, io),
+            _ => {}
+        }
+    }
+
+    /// Read what arrived into the legs.
+    fn read(&mut self, legs: &mut Slab, stats: &EngineStats, now: Instant) {
+        match self {
+            Sockets::Own(s) => s.read(legs, now),
+            Sockets::Shared(s) => s.read(legs, stats, now),
+        }
+    }
+
+    /// What the leg wants sent: out now (its own sockets) or queued for [`Sockets::flush`].
+    fn send(&mut self, l: &mut LegSlot) {
+        match (self, &mut l.io) {
+            (Sockets::Own(_), LegIo::Own(io)) => own::send(&mut l.leg, io),
+            (Sockets::Shared(s), LegIo::Shared(io)) => s.queue(&mut l.leg, io),
+            _ => {}
+        }
+    }
+
+    /// Send what was queued this tick.
+    fn flush(&mut self) {
+        if let Sockets::Shared(s) = self {
+            s.flush();
+        }
+    }
+}
+
+/// The legs, by slot. A slot's index names the leg to the [`Sockets`] (its poll tokens, or
+/// the slot its source addresses map to); a freed slot is reused by the next leg.
 #[derive(Default)]
 struct Slab {
     slots: Vec<Option<LegSlot>>,
@@ -369,11 +472,17 @@ impl Slab {
         self.by_call.insert(call, i);
     }
 
-    fn remove(&mut self, call: CallKey) -> Option<LegSlot> {
+    /// Take a call's leg out; its slot with it.
+    fn remove(&mut self, call: CallKey) -> Option<(usize, LegSlot)> {
         let i = self.by_call.remove(&call)?;
-        let l = self.slots.get_mut(i)?.take();
+        let l = self.slots.get_mut(i)?.take()?;
         self.free.push(i);
-        l
+        Some((i, l))
+    }
+
+    /// The leg in slot `at`.
+    fn slot_mut(&mut self, at: usize) -> Option<&mut LegSlot> {
+        self.slots.get_mut(at)?.as_mut()
     }
 }
 
@@ -381,14 +490,7 @@ struct Worker {
     commands: Receiver<Command>,
     events: UnboundedSender<MediaEvent>,
     legs: Slab,
-    /// Readiness of every leg's sockets; `None` if epoll is unavailable (every socket is then
-    /// read every tick).
-    poll: Option<mio::Poll>,
-    ready: mio::Events,
-    /// Tokens to read this tick, and those with datagrams left over for the next one.
-    readable: Vec<usize>,
-    again: Vec<usize>,
-    batch: plenum_udp::RecvBatch,
+    sockets: Sockets,
     /// Recordings that filled up this tick.
     finished: Vec<CallKey>,
     mixer: Mixer,
@@ -454,20 +556,22 @@ impl Worker {
         match c {
             Command::Open {
                 call,
-                rtp,
-                rtcp,
+                sockets,
                 config,
                 send,
-            } => self.open(call, rtp, rtcp, *config, send, now),
+            } => self.open(call, sockets, *config, send, now),
             Command::Remote {
                 call,
                 rtp,
                 rtcp,
                 send,
             } => {
-                if let Some(l) = self.legs.get_mut(call) {
+                if let Some(&at) = self.legs.by_call.get(&call)
+                    && let Some(l) = self.legs.slot_mut(at)
+                {
                     l.leg.set_remote(rtp, rtcp);
                     l.sending = send;
+                    self.sockets.remote(at, l, (rtp, rtcp));
                 }
             }
             Command::Play { call, id, segments } => {
@@ -548,8 +652,8 @@ impl Worker {
             }
             Command::Close { call } => {
                 self.leave(call);
-                if let Some(l) = self.legs.remove(call) {
-                    self.close(l, now);
+                if let Some((at, l)) = self.legs.remove(call) {
+                    self.close(at, l, now);
                 }
                 self.count_legs();
             }
@@ -565,14 +669,19 @@ impl Worker {
     fn open(
         &mut self,
         call: CallKey,
-        rtp: UdpSocket,
-        rtcp: UdpSocket,
+        sockets: LegSockets,
         config: LegConfig,
         send: bool,
         now: Instant,
     ) {
-        let _ = rtp.set_nonblocking(true);
-        let _ = rtcp.set_nonblocking(true);
+        let Some(io) = self.sockets.admit(sockets, &config) else {
+            tracing::warn!(
+                call,
+                "a leg's sockets are not of the engine's kind (own or shared port)"
+            );
+            return;
+        };
+        let remote = (config.remote, config.remote_rtcp);
         let leg = match Leg::new(config, now) {
             Ok(leg) => leg,
             Err(e) => {
@@ -583,8 +692,7 @@ impl Worker {
         let mut slot = LegSlot {
             call,
             leg,
-            rtp: mio::net::UdpSocket::from_std(rtp),
-            rtcp: mio::net::UdpSocket::from_std(rtcp),
+            io,
             play: std::collections::VecDeque::new(),
             music: None,
             recorder: None,
@@ -592,44 +700,26 @@ impl Worker {
             quiet_reports: 0,
             dedup: plenum_media::dtmf::DigitDeduplicator::default(),
             opened: now,
-            rtp_idle: 0,
-            rtp_parked: false,
             sending: send,
         };
         // The same call opened again: the old leg goes first (its slot is then the vacant one).
         if self.legs.contains(call) {
             self.leave(call);
-            if let Some(old) = self.legs.remove(call) {
-                self.close(old, now);
+            if let Some((at, old)) = self.legs.remove(call) {
+                self.close(at, old, now);
             }
         }
         let at = self.legs.vacant();
-        if let Some(p) = &self.poll {
-            let registered = p.registry().register(
-                &mut slot.rtcp,
-                mio::Token(2 * at + 1),
-                mio::Interest::READABLE,
-            );
-            if let Err(e) = registered {
-                // Unregistered, the leg would never be read: read every socket every tick.
-                tracing::warn!(call, error = %e, "epoll registration failed: reading every media socket");
-                self.poll = None;
-            }
-        }
+        self.sockets.opened(at, &mut slot, remote);
         self.legs.insert(slot);
         self.count_legs();
     }
 
-    /// A removed leg: its RTCP BYE, its sockets out of the poll (then closed).
-    fn close(&mut self, mut l: LegSlot, now: Instant) {
+    /// A removed leg (it was in slot `at`): its RTCP BYE, then its sockets let go.
+    fn close(&mut self, at: usize, mut l: LegSlot, now: Instant) {
         l.leg.close(now);
-        flush(&mut l);
-        if let Some(p) = &self.poll {
-            if l.rtp_parked {
-                let _ = p.registry().deregister(&mut l.rtp);
-            }
-            let _ = p.registry().deregister(&mut l.rtcp);
-        }
+        self.sockets.send(&mut l);
+        self.sockets.closed(at, &mut l);
     }
 
     fn join(&mut self, call: CallKey, meeting: MeetingKey, settings: Settings) {
@@ -702,7 +792,7 @@ impl Worker {
     }
 
     fn tick(&mut self, now: Instant) {
-        self.read_sockets(now);
+        self.sockets.read(&mut self.legs, &self.stats, now);
         self.audio_in(now);
         for call in std::mem::take(&mut self.finished) {
             if let Some(r) = self.legs.get_mut(call).and_then(|l| l.recorder.take()) {
@@ -717,72 +807,6 @@ impl Worker {
         self.mixer.tick();
         self.mixer_events();
         self.audio_out(now);
-    }
-
-    /// Read what arrived into the legs. An RTP socket is read every tick (its peer sends every
-    /// 20 ms: asking epoll first would only add to the cost), unless it has been idle for
-    /// [`PARK_AFTER`] ticks: then it is parked in the poll and read again once the poll says it
-    /// has something. RTCP sockets (a report every few seconds) are only read when the poll
-    /// says so. Without epoll every socket is read every tick.
-    fn read_sockets(&mut self, now: Instant) {
-        self.readable.clear();
-        self.readable.append(&mut self.again);
-        if let Some(poll) = self.poll.as_mut() {
-            loop {
-                if poll.poll(&mut self.ready, Some(Duration::ZERO)).is_err() {
-                    break;
-                }
-                let before = self.readable.len();
-                self.readable.extend(self.ready.iter().map(|e| e.token().0));
-                if self.readable.len() - before < READY_PER_POLL {
-                    break;
-                }
-            }
-        }
-        for &token in &self.readable {
-            let Some(l) = self.legs.slots.get_mut(token / 2).and_then(Option::as_mut) else {
-                continue;
-            };
-            if token % 2 == 0 {
-                // A parked RTP socket woke up: back to being read every tick, from this one.
-                if l.rtp_parked
-                    && let Some(p) = &self.poll
-                {
-                    let _ = p.registry().deregister(&mut l.rtp);
-                }
-                l.rtp_parked = false;
-                l.rtp_idle = 0;
-            } else if read_socket(l.rtcp.as_raw_fd(), &mut l.leg, &mut self.batch, now).1 {
-                self.again.push(token);
-            }
-        }
-        for (slot, l) in self.legs.slots.iter_mut().enumerate() {
-            let Some(l) = l.as_mut() else {
-                continue;
-            };
-            if self.poll.is_none() {
-                read_socket(l.rtcp.as_raw_fd(), &mut l.leg, &mut self.batch, now);
-            }
-            if l.rtp_parked && self.poll.is_some() {
-                continue;
-            }
-            let (read, _) = read_socket(l.rtp.as_raw_fd(), &mut l.leg, &mut self.batch, now);
-            if read > 0 {
-                l.rtp_idle = 0;
-                continue;
-            }
-            l.rtp_idle = l.rtp_idle.saturating_add(1);
-            if l.rtp_idle >= PARK_AFTER
-                && let Some(p) = &self.poll
-            {
-                // Registered after a read that found nothing: a datagram that came in between
-                // is reported at once (epoll checks readiness on registration).
-                l.rtp_parked = p
-                    .registry()
-                    .register(&mut l.rtp, mio::Token(2 * slot), mio::Interest::READABLE)
-                    .is_ok();
-            }
-        }
     }
 
     /// Per leg: timers, digits, its frame into the mixer (or the recorder), quiet reports.
@@ -837,7 +861,8 @@ impl Worker {
         }
     }
 
-    /// Per leg: its mix, or its prompt, music or silence, out on its socket.
+    /// Per leg: its mix, or its prompt, music or silence, out on its socket (or queued for
+    /// the shared port, all sent at the end).
     fn audio_out(&mut self, now: Instant) {
         let mut frame: [i16; FRAME_SAMPLES];
         for l in self.legs.slots.iter_mut().flatten() {
@@ -873,8 +898,9 @@ impl Worker {
             {
                 tracing::debug!(call, error = %e, "cannot send audio");
             }
-            flush(l);
+            self.sockets.send(l);
         }
+        self.sockets.flush();
     }
 }
 
@@ -886,95 +912,104 @@ fn input_kind(k: FrameKind) -> InputKind {
     }
 }
 
-/// Read what the socket holds into the leg, at most [`DATAGRAMS_PER_TICK`]: how many were
-/// read, and whether some may be left (to read next tick).
-fn read_socket(
-    fd: std::os::fd::RawFd,
-    leg: &mut Leg,
-    batch: &mut plenum_udp::RecvBatch,
-    now: Instant,
-) -> (usize, bool) {
-    let mut taken = 0;
-    let mut tries = 0;
-    while taken < DATAGRAMS_PER_TICK && tries < DATAGRAMS_PER_TICK {
-        tries += 1;
-        match batch.recv(fd) {
-            Ok(n) => {
-                for i in 0..n {
-                    if let Some((datagram, from, _)) = batch.get(i) {
-                        leg.handle_datagram(datagram, from, now);
-                    }
-                }
-                taken += n;
-                // Fewer than asked: the queue was empty (a parked or RTCP socket's next
-                // datagram raises a new readiness event).
-                if n < batch.capacity() {
-                    return (taken, false);
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return (taken, false),
-            // An ICMP error of an earlier send, or a signal: the queue may still hold data.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::ConnectionRefused | ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return (taken, false),
-        }
-    }
-    (taken, true)
-}
-
-/// Send what the leg wants sent.
-fn flush(l: &mut LegSlot) {
-    while let Some(t) = l.leg.poll_transmit() {
-        let sock = match t.kind {
-            TransmitKind::Rtcp => &l.rtcp,
-            _ => &l.rtp,
-        };
-        let _ = sock.send_to(&t.bytes, t.to);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
-    use plenum_media::Codec;
+    use plenum_media::{Codec, TransmitKind};
+    use std::sync::atomic::Ordering::Relaxed;
 
-    /// Drive the peer's leg for up to `limit`: its packets out, ours counted; the digits the
-    /// engine reported.
-    fn exchange(
-        peer: &UdpSocket,
-        leg: &mut Leg,
-        events: &mut tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
-        limit: Duration,
-        until_digit: bool,
-    ) -> (Vec<(CallKey, char)>, usize) {
-        let (mut heard, mut packets) = (Vec::new(), 0);
-        let mut buf = [0u8; 2048];
-        let t0 = Instant::now();
-        while t0.elapsed() < limit && !(until_digit && !heard.is_empty() && packets >= 10) {
-            let now = Instant::now();
-            if leg.poll_timeout().is_some_and(|t| t <= now) {
-                leg.handle_timeout(now);
+    /// A phone on a real loopback socket, with a leg of its own towards the engine.
+    struct Peer {
+        socket: UdpSocket,
+        leg: Leg,
+        /// Packets the engine sent it, and where they came from.
+        packets: usize,
+        sources: std::collections::HashSet<SocketAddr>,
+    }
+
+    impl Peer {
+        /// A peer sending to `to`.
+        fn new(to: SocketAddr) -> Peer {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.set_nonblocking(true).unwrap();
+            let mut theirs = LegConfig::new(9, Codec::PCMU);
+            theirs.telephone_event_pt = Some(101);
+            theirs.remote = Some(to);
+            let leg = Leg::new(theirs, Instant::now()).unwrap();
+            Peer {
+                socket,
+                leg,
+                packets: 0,
+                sources: std::collections::HashSet::new(),
             }
-            while let Some(t) = leg.poll_transmit() {
+        }
+
+        fn addr(&self) -> SocketAddr {
+            self.socket.local_addr().unwrap()
+        }
+
+        /// The engine's leg for this peer, signalled at `remote`.
+        fn config(remote: SocketAddr) -> Box<LegConfig> {
+            let mut config = LegConfig::new(7, Codec::PCMU);
+            config.telephone_event_pt = Some(101);
+            config.remote = Some(remote);
+            Box::new(config)
+        }
+
+        fn key(&mut self, key: char) {
+            let now = Instant::now();
+            self.leg
+                .send_digit(key, Duration::from_millis(120), now)
+                .unwrap();
+        }
+
+        /// Its RTP out, what came in counted.
+        fn turn(&mut self) {
+            let now = Instant::now();
+            if self.leg.poll_timeout().is_some_and(|t| t <= now) {
+                self.leg.handle_timeout(now);
+            }
+            while let Some(t) = self.leg.poll_transmit() {
                 if t.kind == TransmitKind::Rtp {
-                    peer.send_to(&t.bytes, t.to).unwrap();
+                    self.socket.send_to(&t.bytes, t.to).unwrap();
                 }
             }
-            while peer.recv_from(&mut buf).is_ok() {
-                packets += 1;
+            let mut buf = [0u8; 2048];
+            while let Ok((_, from)) = self.socket.recv_from(&mut buf) {
+                self.packets += 1;
+                self.sources.insert(from);
+            }
+        }
+    }
+
+    /// Drive the peers for up to `limit` (or, with `until_digits`, until that many digits
+    /// came and every peer got 10 packets more): the digits the engine reported.
+    fn exchange(
+        peers: &mut [&mut Peer],
+        events: &mut tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
+        limit: Duration,
+        until_digits: Option<usize>,
+    ) -> Vec<(CallKey, char)> {
+        let mut heard = Vec::new();
+        let t0 = Instant::now();
+        let start: Vec<usize> = peers.iter().map(|p| p.packets).collect();
+        while t0.elapsed() < limit {
+            for p in peers.iter_mut() {
+                p.turn();
             }
             while let Ok(e) = events.try_recv() {
                 if let MediaEvent::Digit { call, digit } = e {
                     heard.push((call, digit));
                 }
             }
+            let fed = peers.iter().zip(&start).all(|(p, s)| p.packets >= s + 10);
+            if until_digits.is_some_and(|n| heard.len() >= n) && fed {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
-        (heard, packets)
+        heard
     }
 
     /// A leg on real loopback sockets: keys the peer sends in RFC 4733 reach the SIP core as
@@ -984,50 +1019,145 @@ mod tests {
     #[test]
     fn a_leg_hears_keys_before_and_after_parking_and_its_slot_is_reused() {
         let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-        let engine = MediaEngine::start(tx, Duration::from_secs(5));
+        let config = EngineConfig {
+            quiet_after: Duration::from_secs(5),
+            shared_port: None,
+        };
+        let engine = MediaEngine::start(tx, config).unwrap();
         for (call, key) in [(1u64, '5'), (2, '#')] {
-            let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-            peer.set_nonblocking(true).unwrap();
             let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
             let rtcp = UdpSocket::bind("127.0.0.1:0").unwrap();
-            let ours = rtp.local_addr().unwrap();
-            let mut config = LegConfig::new(7, Codec::PCMU);
-            config.telephone_event_pt = Some(101);
-            config.remote = Some(peer.local_addr().unwrap());
+            let mut peer = Peer::new(rtp.local_addr().unwrap());
             engine.send(Command::Open {
                 call,
-                rtp,
-                rtcp,
-                config: Box::new(config),
+                sockets: LegSockets::Own { rtp, rtcp },
+                config: Peer::config(peer.addr()),
                 send: true,
             });
-            let t0 = Instant::now();
-            let mut theirs = LegConfig::new(9, Codec::PCMU);
-            theirs.telephone_event_pt = Some(101);
-            theirs.remote = Some(ours);
-            let mut leg = Leg::new(theirs, t0).unwrap();
-            leg.send_digit(key, Duration::from_millis(120), t0).unwrap();
+            peer.key(key);
             let second = Duration::from_secs(3);
-            let (heard, packets) = exchange(&peer, &mut leg, &mut events, second, true);
+            let heard = exchange(&mut [&mut peer], &mut events, second, Some(1));
             assert_eq!(heard, [(call, key)]);
-            assert!(packets >= 10, "{packets} packets from the engine");
+            assert!(
+                peer.packets >= 10,
+                "{} packets from the engine",
+                peer.packets
+            );
             // Silent well past PARK_AFTER ticks: the socket waits in the poll; a key wakes it.
-            let quiet = TICK * (PARK_AFTER + 10);
-            let (heard, _) = exchange(&peer, &mut leg, &mut events, quiet, false);
+            let quiet = TICK * (own::PARK_AFTER + 10);
+            let heard = exchange(&mut [&mut peer], &mut events, quiet, None);
             assert!(heard.is_empty());
-            leg.send_digit('9', Duration::from_millis(120), Instant::now())
-                .unwrap();
-            let (heard, _) = exchange(&peer, &mut leg, &mut events, second, true);
+            peer.key('9');
+            let heard = exchange(&mut [&mut peer], &mut events, second, Some(1));
             assert_eq!(heard, [(call, '9')]);
             engine.send(Command::Close { call });
         }
         std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(
-            engine
-                .stats()
-                .legs
-                .load(std::sync::atomic::Ordering::Relaxed),
-            0
+        assert_eq!(engine.stats().legs.load(Relaxed), 0);
+    }
+
+    /// An even port whose next one is free too (on loopback).
+    fn free_pair() -> SocketAddr {
+        loop {
+            let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let at = a.local_addr().unwrap();
+            if at.port().is_multiple_of(2) && UdpSocket::bind(("127.0.0.1", at.port() + 1)).is_ok()
+            {
+                return at;
+            }
+        }
+    }
+
+    /// Legs on the shared port, peers on real loopback sockets: each peer's keys reach its
+    /// own call only, and what each hears comes from the shared port; a datagram from a third
+    /// address is dropped and counted; a peer that sends from another port than its SDP said
+    /// (behind a NAT), the only leg not heard yet, is latched and then hears its audio there;
+    /// after its leg is closed, its address leads nowhere; a flood beyond a leg's share of a
+    /// tick is dropped and counted.
+    #[test]
+    fn legs_on_the_shared_port_are_told_apart_by_source_address() {
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let shared = free_pair();
+        let config = EngineConfig {
+            quiet_after: Duration::from_secs(5),
+            shared_port: Some(shared),
+        };
+        let engine = MediaEngine::start(tx, config).unwrap();
+        let stats = engine.stats();
+        let (mut a, mut b) = (Peer::new(shared), Peer::new(shared));
+        for (call, p) in [(1u64, &a), (2, &b)] {
+            engine.send(Command::Open {
+                call,
+                sockets: LegSockets::Shared,
+                config: Peer::config(p.addr()),
+                send: true,
+            });
+        }
+        a.key('5');
+        b.key('#');
+        let second = Duration::from_secs(3);
+        let mut heard = exchange(&mut [&mut a, &mut b], &mut events, second, Some(2));
+        heard.sort();
+        assert_eq!(heard, [(1, '5'), (2, '#')]);
+        for p in [&a, &b] {
+            assert!(p.packets >= 10, "{} packets from the engine", p.packets);
+            assert_eq!(p.sources, [shared].into_iter().collect());
+        }
+        assert_eq!(stats.unknown_source.load(Relaxed), 0);
+
+        // A third address: nobody's (both legs at 127.0.0.1 were heard), dropped.
+        let mut stranger = Peer::new(shared);
+        stranger.key('1');
+        let heard = exchange(&mut [&mut stranger, &mut a], &mut events, TICK * 15, None);
+        assert!(heard.is_empty(), "{heard:?}");
+        assert!(stats.unknown_source.load(Relaxed) > 0);
+        assert_eq!(stranger.packets, 0);
+
+        // Behind a NAT: the SDP names `signalled` (where nothing is sent from), the phone
+        // sends from `natted`. It is the only leg not heard yet: latched.
+        let signalled = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut natted = Peer::new(shared);
+        engine.send(Command::Open {
+            call: 3,
+            sockets: LegSockets::Shared,
+            config: Peer::config(signalled.local_addr().unwrap()),
+            send: true,
+        });
+        std::thread::sleep(TICK * 2);
+        natted.key('7');
+        let heard = exchange(&mut [&mut natted, &mut a], &mut events, second, Some(1));
+        assert_eq!(heard, [(3, '7')]);
+        assert!(
+            natted.packets >= 10,
+            "{} packets after the latch",
+            natted.packets
         );
+        assert_eq!(natted.sources, [shared].into_iter().collect());
+
+        // Closed: its address is nobody's.
+        engine.send(Command::Close { call: 3 });
+        std::thread::sleep(TICK * 3);
+        let unknown = stats.unknown_source.load(Relaxed);
+        natted.key('8');
+        let heard = exchange(&mut [&mut natted], &mut events, TICK * 15, None);
+        assert!(heard.is_empty(), "{heard:?}");
+        assert!(stats.unknown_source.load(Relaxed) > unknown);
+
+        // A flood from a known address: the leg takes its share of the tick, the rest is
+        // dropped and counted.
+        let now = Instant::now();
+        for _ in 0..300 {
+            a.leg.send_audio(&[0; FRAME_SAMPLES], now).unwrap();
+            while let Some(t) = a.leg.poll_transmit() {
+                a.socket.send_to(&t.bytes, t.to).unwrap();
+            }
+        }
+        std::thread::sleep(TICK * 3);
+        assert!(stats.over_limit.load(Relaxed) > 0);
+        for call in [1, 2] {
+            engine.send(Command::Close { call });
+        }
+        std::thread::sleep(TICK * 3);
+        assert_eq!(stats.legs.load(Relaxed), 0);
     }
 }

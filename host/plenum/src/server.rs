@@ -132,6 +132,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     ));
     let media = crate::sip::MediaSetup {
         ports: (cfg.media.rtp_port_min, cfg.media.rtp_port_max),
+        shared_port: cfg.media.shared_port,
         prompts,
     };
     let peers = crate::sip::Peers {

@@ -7,7 +7,8 @@
 //!   messages, work results and time, and carries out what it asks: bytes to send, and work
 //!   (pool lookups, plugin calls) run on the blocking pool with the result fed back.
 //! - Media ports are reserved here (a bound RTP and RTCP socket per call) and handed to the
-//!   media engine when the call's SDP is settled; the engine's events come back into the same
+//!   media engine when the call's SDP is settled, or, with `media.shared-port`, every call is
+//!   answered with the engine's one shared port; the engine's events come back into the same
 //!   task.
 
 use std::collections::HashMap;
@@ -90,6 +91,8 @@ pub struct Bound {
 pub struct MediaSetup {
     /// RTP port range.
     pub ports: (u16, u16),
+    /// One port for every call (`media.shared-port`) instead of a pair per call.
+    pub shared_port: Option<u16>,
     /// The prompts (tenants' packs over the built-in catalogue).
     pub prompts: Arc<plenum_assets::Prompts>,
 }
@@ -157,7 +160,15 @@ pub async fn start(
         ..Default::default()
     };
     let (media_tx, media_rx) = mpsc::unbounded_channel();
-    let engine = crate::media::MediaEngine::start(media_tx, Duration::from_secs(5));
+    let shared_port = media
+        .shared_port
+        .map(|p| SocketAddr::new(media_ip(&udp), p));
+    let engine_config = crate::media::EngineConfig {
+        quiet_after: Duration::from_secs(5),
+        shared_port,
+    };
+    let engine = crate::media::MediaEngine::start(media_tx, engine_config)
+        .context("binding media.shared-port")?;
     let _ = services.media_stats.set(engine.stats());
     let _ = services.live.set(LiveHandle(in_tx.clone()));
     let core = Core {
@@ -165,7 +176,7 @@ pub async fn start(
         udp,
         conns: HashMap::new(),
         services,
-        ports: MediaPorts::new(media.ports),
+        ports: MediaPorts::new(media.ports, media.shared_port),
         media: crate::conference::MediaShell::new(engine, media.prompts),
         sessions: Arc::new(crate::conference::Sessions::default()),
         in_tx,
@@ -532,11 +543,15 @@ impl Core {
     }
 
     fn media_ip(&self) -> IpAddr {
-        self.udp
-            .keys()
-            .next()
-            .map_or(IpAddr::from([127, 0, 0, 1]), SocketAddr::ip)
+        media_ip(&self.udp)
     }
+}
+
+/// The address media ports are bound on: the first UDP listening point's.
+fn media_ip(udp: &HashMap<SocketAddr, Arc<UdpSocket>>) -> IpAddr {
+    udp.keys()
+        .next()
+        .map_or(IpAddr::from([127, 0, 0, 1]), SocketAddr::ip)
 }
 
 /// Work that needs the pool or the plugins (blocking).
@@ -708,24 +723,31 @@ fn route(
 
 /// Media ports reserved per call: an even RTP port and the odd RTCP port above it, both
 /// bound; the sockets go to the media engine when the leg opens, the port stays reserved until
-/// the call ends.
+/// the call ends. With a shared port, every call gets that one and nothing is bound here (the
+/// engine holds its sockets).
 struct MediaPorts {
     range: (u16, u16),
     next: u16,
     held: HashMap<u16, Option<(std::net::UdpSocket, std::net::UdpSocket)>>,
+    shared: Option<u16>,
 }
 
 impl MediaPorts {
-    fn new(range: (u16, u16)) -> MediaPorts {
+    fn new(range: (u16, u16), shared: Option<u16>) -> MediaPorts {
         MediaPorts {
             range,
             next: range.0,
             held: HashMap::new(),
+            shared,
         }
     }
 
-    /// An even port (RTP) whose odd neighbour (RTCP) binds too, or none.
+    /// An even port (RTP) whose odd neighbour (RTCP) binds too, or none; the shared port if
+    /// there is one.
     fn open(&mut self, ip: IpAddr) -> Option<u16> {
+        if self.shared.is_some() {
+            return self.shared;
+        }
         let (lo, hi) = self.range;
         let span = u32::from(hi.saturating_sub(lo)) + 1;
         for _ in 0..span / 2 + 1 {
@@ -750,9 +772,13 @@ impl MediaPorts {
         None
     }
 
-    /// The sockets of a reserved port, once.
-    fn take(&mut self, port: u16) -> Option<(std::net::UdpSocket, std::net::UdpSocket)> {
-        self.held.get_mut(&port).and_then(Option::take)
+    /// The sockets of a reserved port, once; the shared port's marker, every time.
+    fn take(&mut self, port: u16) -> Option<crate::media::LegSockets> {
+        if self.shared == Some(port) {
+            return Some(crate::media::LegSockets::Shared);
+        }
+        let (rtp, rtcp) = self.held.get_mut(&port).and_then(Option::take)?;
+        Some(crate::media::LegSockets::Own { rtp, rtcp })
     }
 
     fn close(&mut self, port: u16) {

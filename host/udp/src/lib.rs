@@ -105,6 +105,27 @@ pub fn set_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// The socket's receive buffer as the kernel granted it (Linux reports twice what was asked,
+/// for its bookkeeping, capped at `net.core.rmem_max`).
+pub fn receive_buffer(fd: RawFd) -> io::Result<usize> {
+    let mut size: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: valid pointers to an int and its length, as getsockopt expects.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut size as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(size).unwrap_or(0))
+}
+
 impl RecvBatch {
     /// Read up to [`RecvBatch::capacity`] datagrams waiting on `fd` without blocking; how
     /// many. `Ok(0)` or `WouldBlock` when none waits.
@@ -345,6 +366,8 @@ mod tests {
         let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         enable_timestamps(b.as_raw_fd()).unwrap();
+        set_receive_buffer(b.as_raw_fd(), 1 << 16).unwrap();
+        assert!(receive_buffer(b.as_raw_fd()).unwrap() >= 1 << 16);
         set_receive_buffer(b.as_raw_fd(), 1 << 20).unwrap();
         let before = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

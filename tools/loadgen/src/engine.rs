@@ -2,8 +2,12 @@
 //! shared media sockets, a 1 ms media clock, and the calls.
 //!
 //! Sockets: one SIP socket, and media socket pairs (RTP on an even port, RTCP on the next) each
-//! shared by up to `calls_per_socket` calls; the server sends each leg's RTP from a port of its
-//! own, so what arrives is routed to its call by the source port. The media sockets are read
+//! shared by up to `calls_per_socket` calls; what arrives is routed to its call by the socket
+//! pair and the source port. A server with a port pair per call sends each leg's RTP from a
+//! port of its own, so calls can share a pair; a server with one shared port
+//! (`media.shared-port`) sends every leg's from the same port and tells our calls apart by
+//! our address, so every call needs a pair of its own (`calls_per_socket` 1): a call whose
+//! pair and answered port are another live call's fails and says so. The media sockets are read
 //! every few milliseconds rather than on readiness (see [`READ_EVERY`]). The calls of one pair send in
 //! the same millisecond of the 20 ms period (one `sendmmsg`), and the pairs are spread over the
 //! 20 slots, so the load reaches the server as evenly as independent gateways would send it.
@@ -53,6 +57,11 @@ const SIP_TOKEN: Token = Token(0);
 const READ_EVERY: Duration = Duration::from_millis(4);
 /// The RTCP sockets (a report every few seconds per call) are read this often.
 const READ_RTCP_EVERY: Duration = Duration::from_millis(200);
+/// With a pair per call (one packet per 20 ms each), a round reads one in this many of the
+/// RTP sockets, in turn, so each is read every 20 ms: reading every one every round would be
+/// a system call per call per 4 ms, mostly for nothing. Arrival times are the kernel's, so
+/// lateness is measured all the same; only the pilot is detected up to 16 ms later.
+const PER_CALL_READ_STRIDE: usize = 5;
 
 /// Where and how the engine runs.
 #[derive(Debug, Clone)]
@@ -143,7 +152,8 @@ pub struct Engine {
     calls: Vec<Call>,
     by_tx: HashMap<ClientTxId, usize>,
     by_call_id: HashMap<String, usize>,
-    by_port: HashMap<u16, usize>,
+    /// A call by its socket pair and the server's media port (RTP and RTCP).
+    by_source: HashMap<(usize, u16), usize>,
     slots: Vec<Vec<usize>>,
     /// The media clock: the next slot's number and when it is due.
     next_slot: u64,
@@ -156,6 +166,9 @@ pub struct Engine {
     /// When the media sockets are read next (RTP; RTCP less often).
     next_read: Instant,
     next_rtcp_read: Instant,
+    /// Rounds of RTP reads so far, and how many rounds it takes to read every pair.
+    read_round: usize,
+    read_stride: usize,
     /// Calls to start, in order, and when the ramp began.
     ramp: Vec<usize>,
     ramp_started: Option<Instant>,
@@ -212,7 +225,7 @@ impl Engine {
             calls,
             by_tx: HashMap::new(),
             by_call_id: HashMap::new(),
-            by_port: HashMap::new(),
+            by_source: HashMap::new(),
             slots,
             next_slot: 0,
             clock,
@@ -224,6 +237,8 @@ impl Engine {
             transmits: Vec::new(),
             next_read: clock,
             next_rtcp_read: clock,
+            read_round: 0,
+            read_stride: if per == 1 { PER_CALL_READ_STRIDE } else { 1 },
             ramp: Vec::new(),
             ramp_started: None,
             ramp_next: 0,
@@ -527,22 +542,29 @@ impl Engine {
         }
     }
 
-    /// Read every RTP socket (and now and then every RTCP socket) dry.
+    /// Read the RTP sockets of this round (every one, or with a pair per call one in
+    /// [`PER_CALL_READ_STRIDE`]) dry, and now and then every RTCP socket.
     fn read_all_media(&mut self, now: Instant) {
         self.next_read = now + READ_EVERY;
         let rtcp_too = self.next_rtcp_read <= now;
         if rtcp_too {
             self.next_rtcp_read = now + READ_RTCP_EVERY;
         }
+        let stride = self.read_stride.max(1);
+        let first = self.read_round % stride;
+        self.read_round = self.read_round.wrapping_add(1);
         for pair in 0..self.pairs.len() {
-            self.read_media(pair, false);
+            if pair % stride == first {
+                self.read_media(pair, false);
+            }
             if rtcp_too {
                 self.read_media(pair, true);
             }
         }
     }
 
-    /// Read a media socket dry; each datagram goes to the call its source port belongs to.
+    /// Read a media socket dry; each datagram goes to the call its source port belongs to on
+    /// this pair.
     fn read_media(&mut self, pair: usize, rtcp: bool) {
         let Some(p) = self.pairs.get(pair) else {
             return;
@@ -571,8 +593,8 @@ impl Engine {
                     .filter(|t| *t <= read_at)
                     .unwrap_or(read_at);
                 match self
-                    .by_port
-                    .get(&from.port())
+                    .by_source
+                    .get(&(pair, from.port()))
                     .and_then(|i| self.calls.get_mut(*i))
                 {
                     Some(call) if !rtcp => call.on_rtp(datagram, at),
@@ -617,10 +639,7 @@ impl Engine {
                     Note::Tx(tx) => {
                         self.by_tx.insert(tx, i);
                     }
-                    Note::MediaUp(rtp, rtcp) => {
-                        self.by_port.insert(rtp.port(), i);
-                        self.by_port.insert(rtcp.port(), i);
-                    }
+                    Note::MediaUp(rtp, rtcp) => self.media_up(i, rtp, rtcp, now),
                 }
             }
             Event::Timeout { tx } => {
@@ -644,6 +663,38 @@ impl Engine {
             }
             Event::Ack { .. } | Event::Cancelled { .. } | Event::NoAck { .. } => {}
         }
+    }
+
+    /// Call `i`'s media is up with the server at `rtp` and `rtcp`: what comes from there to
+    /// its pair is its own, unless another live call of the pair has that port (a shared-port
+    /// server, and calls sharing a pair): then it fails, as neither side could tell them apart.
+    fn media_up(&mut self, i: usize, rtp: SocketAddr, rtcp: SocketAddr, now: Instant) {
+        let Some(pair) = self
+            .calls
+            .get(i)
+            .and_then(|c| c.media.as_ref())
+            .map(|m| m.pair)
+        else {
+            return;
+        };
+        let taken = [rtp.port(), rtcp.port()].iter().any(|p| {
+            self.by_source.get(&(pair, *p)).is_some_and(|&j| {
+                j != i && self.calls.get(j).is_some_and(|c| c.state != State::Done)
+            })
+        });
+        if !taken {
+            self.by_source.insert((pair, rtp.port()), i);
+            self.by_source.insert((pair, rtcp.port()), i);
+            return;
+        }
+        if let Some(c) = self.calls.get_mut(i) {
+            c.fail(&format!(
+                "the server answered media port {} to two calls of one socket pair (a shared \
+                 media port: give every call a pair, calls-per-socket 1)",
+                rtp.port()
+            ));
+        }
+        self.hang_up(i, now);
     }
 
     fn progress(&mut self, now: Instant) {

@@ -81,7 +81,8 @@ pub struct Options {
     pub join_timeout: Duration,
     /// A received frame this much behind its 20 ms slot is late.
     pub late_after: Duration,
-    /// Calls per media socket pair.
+    /// Calls per media socket pair (1 against a server with `media.shared-port`, which tells
+    /// calls apart by their address).
     pub calls_per_socket: usize,
     /// The first media port tried.
     pub media_port_base: u16,

@@ -72,7 +72,8 @@ struct Cli {
     /// A call not in its meeting this many seconds after its INVITE gives up.
     #[arg(long, default_value_t = 90.0)]
     join_timeout: f64,
-    /// Calls per media socket pair.
+    /// Calls per media socket pair (1 against a server with `media.shared-port`, which tells
+    /// calls apart by their address).
     #[arg(long, default_value_t = 32)]
     calls_per_socket: usize,
     /// The first media port tried.
