@@ -108,6 +108,8 @@ pub struct LiveMeeting {
     pub meeting: MeetingRef,
     /// Locked by a leader.
     pub locked: bool,
+    /// Entry and exit announcements on (a leader's `*9` toggles them).
+    pub announcements: bool,
     /// Who is in it or waits to be, in the order they came.
     pub members: Vec<Member>,
 }
@@ -301,6 +303,7 @@ impl Focus {
         LiveMeeting {
             meeting: self.meeting.clone(),
             locked: self.locked,
+            announcements: self.announcements,
             members: self.members.values().cloned().collect(),
         }
     }

@@ -853,6 +853,8 @@ pub struct LiveMeetingView {
     pub pstn_id: Option<String>,
     /// Locked by a leader.
     pub locked: bool,
+    /// Entry and exit announcements on (a leader's `*9` toggles them).
+    pub announcements: bool,
     /// Expiry, RFC 3339.
     pub expires: String,
     /// Who is in it or waits, in the order they came.
@@ -886,6 +888,7 @@ fn live_views(live: Vec<plenum_conference::focus::LiveMeeting>) -> Vec<LiveMeeti
             conference_id: m.meeting.conference_id,
             pstn_id: m.meeting.pstn_id,
             locked: m.locked,
+            announcements: m.announcements,
             expires: plenum_c3p::format_date_time(m.meeting.expires_at),
             participants: m
                 .members
@@ -995,13 +998,18 @@ async fn live_page(
     }
     for m in &views {
         html.push_str(&format!(
-            "<h2>{} <small>({}, ID {}, {}{})</small></h2><table><tr><th>who</th><th>status</th>\
+            "<h2>{} <small>({}, ID {}, {}{}{})</small></h2><table><tr><th>who</th><th>status</th>\
              <th>role</th><th>joined by</th></tr>",
             escape(&m.subject),
             escape(&m.tenant),
             escape(m.pstn_id.as_deref().unwrap_or("-")),
             escape(&m.organizer),
             if m.locked { ", locked" } else { "" },
+            if m.announcements {
+                ""
+            } else {
+                ", announcements off"
+            },
         ));
         for p in &m.participants {
             html.push_str(&format!(

@@ -243,12 +243,17 @@ impl Client {
         }
         for m in meetings {
             println!(
-                "{} [{}] ID {} organizer {}{} (expires {})",
+                "{} [{}] ID {} organizer {}{}{} (expires {})",
                 m.subject,
                 m.tenant,
                 m.pstn_id.as_deref().unwrap_or("-"),
                 m.organizer,
                 if m.locked { ", locked" } else { "" },
+                if m.announcements {
+                    ""
+                } else {
+                    ", announcements off"
+                },
                 m.expires
             );
             for p in m.participants {

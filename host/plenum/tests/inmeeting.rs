@@ -705,6 +705,79 @@ fn a_guest_mutes_themself_but_cannot_lock_or_mute_others() {
     alice.done();
 }
 
+/// The meeting as `plenum meetings --json` shows it.
+fn live(s: &Server) -> serde_json::Value {
+    let out = ok(&s.cli(&["meetings", "--tenant", "contoso", "--json"]));
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    all[0].clone()
+}
+
+/// Wait until the live meeting's entry and exit announcements are `on`.
+fn expect_announcements(s: &Server, step: &str, on: bool) {
+    let started = Instant::now();
+    loop {
+        let m = live(s);
+        if m["announcements"] == on {
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "{step}: {m}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `*9` is a leader's: alice turns entry and exit announcements off and on again (the admin's
+/// live view shows it); a guest's `*9` changes nothing.
+#[test]
+fn a_leader_turns_announcements_off_and_on_and_a_guest_cannot() {
+    let (_d, s) = server();
+    let (conference, pstn) = schedule(&s);
+    let mut w = watch(&s, &conference);
+    let dir = scratch();
+    let mut alice = Caller::dial(
+        &s,
+        dir.path(),
+        Dial::alice(
+            &pstn,
+            vec![
+                Act::Cue,
+                Act::Keys("*9".into()),
+                Act::Cue,
+                Act::Keys("*9".into()),
+                Act::Cue,
+                Act::HangUp,
+            ],
+        ),
+    );
+    let guest_uri = "tel:+14255552001";
+    let mut guest = Caller::dial(
+        &s,
+        dir.path(),
+        Dial::guest(
+            "guest",
+            "+14255552001",
+            &pstn,
+            vec![Act::Cue, Act::Keys("*9".into()), Act::Cue, Act::HangUp],
+        ),
+    );
+    expect(&mut w, "alice and the guest are in", |r| {
+        is(r, ALICE, "connected") && is(r, guest_uri, "connected")
+    });
+    assert_eq!(live(&s)["announcements"], true, "on by the policy");
+    guest.cue(); // *9 from a guest
+    // The guest's two INFO requests go out 250 ms apart: give them time, then check that
+    // nothing changed (a toggle would also make alice's first *9 below turn them back on).
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(live(&s)["announcements"], true, "a guest's *9 changed it");
+    alice.cue(); // *9
+    expect_announcements(&s, "alice's *9 turns announcements off", false);
+    alice.cue(); // *9 again
+    expect_announcements(&s, "alice's second *9 turns them on", true);
+    guest.cue();
+    guest.done();
+    alice.cue();
+    alice.done();
+}
+
 /// The organizer hangs up and the meeting goes on (`on-last-leader-leave = "continue"`): the
 /// guest stays connected and later hangs up normally; both joins and leaves are audited.
 #[test]
