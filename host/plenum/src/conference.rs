@@ -29,10 +29,6 @@ use plenum_types::{E164, PstnId, Secret, TenantId};
 use crate::media::{Command, LegSockets, Listeners, MediaEngine};
 use crate::server::Services;
 
-/// The play id of the beep before a name recording: the shell's own, never reported to the
-/// switch (attendant plays are numbered from 0 up).
-pub const BEEP_PLAY: u64 = u64::MAX;
-
 /// The policy context of a tenant (its flattened policy document).
 pub fn policy_context(s: &Services, tenant: &TenantId) -> PolicyContext {
     let record = s.pool().tenant(tenant).ok().flatten();
@@ -528,7 +524,7 @@ impl MediaShell {
                 let segments = self.segments(&tenant, &language, &items, call);
                 e.send(Command::Play {
                     call: call.0,
-                    id,
+                    id: Some(id),
                     segments,
                 });
             }
@@ -553,7 +549,7 @@ impl MediaShell {
                 let beep = self.prompts.tone_for(Some(&tenant), Tone::Beep);
                 e.send(Command::Play {
                     call: call.0,
-                    id: BEEP_PLAY,
+                    id: None,
                     segments: vec![Segment::Clip(beep)],
                 });
                 e.send(Command::Record {

@@ -116,8 +116,9 @@ pub enum Command {
     Play {
         /// The call.
         call: CallKey,
-        /// Named in `PlayFinished`.
-        id: u64,
+        /// Named in `PlayFinished`; `None` for a play nobody waits for (the beep before a
+        /// recording), whose end is not reported.
+        id: Option<u64>,
         /// What to play.
         segments: Vec<Segment>,
     },
@@ -317,8 +318,8 @@ struct LegSlot {
     leg: Leg,
     /// Its sockets, as the engine's strategy keeps them.
     io: LegIo,
-    /// Prompt lists and their ids, in order.
-    play: std::collections::VecDeque<(u64, Player)>,
+    /// Prompt lists and their ids (none: not reported), in order.
+    play: std::collections::VecDeque<(Option<u64>, Player)>,
     /// Hold music or lobby music, under the prompts.
     music: Option<Player>,
     recorder: Option<Recorder>,
@@ -885,7 +886,9 @@ impl Worker {
                         }
                         let id = *id;
                         l.play.pop_front();
-                        let _ = self.events.send(MediaEvent::PlayFinished { call, id });
+                        if let Some(id) = id {
+                            let _ = self.events.send(MediaEvent::PlayFinished { call, id });
+                        }
                     }
                     if !playing && let Some(m) = l.music.as_mut() {
                         m.next_frame(&mut frame);
@@ -1054,6 +1057,55 @@ mod tests {
         }
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(engine.stats().legs.load(Relaxed), 0);
+    }
+
+    /// Plays end in order; only those with an id are reported (the beep before a recording is
+    /// not).
+    #[test]
+    fn a_play_without_an_id_is_not_reported() {
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let config = EngineConfig {
+            quiet_after: Duration::from_secs(5),
+            shared_port: None,
+        };
+        let engine = MediaEngine::start(tx, config).unwrap();
+        let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rtcp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut peer = Peer::new(rtp.local_addr().unwrap());
+        engine.send(Command::Open {
+            call: 3,
+            sockets: LegSockets::Own { rtp, rtcp },
+            config: Peer::config(peer.addr()),
+            send: true,
+        });
+        let clip = || vec![Segment::Silence { ms: 40 }];
+        for id in [None, Some(7), None, Some(8), None] {
+            engine.send(Command::Play {
+                call: 3,
+                id,
+                segments: clip(),
+            });
+        }
+        let mut finished = Vec::new();
+        let t0 = Instant::now();
+        while finished.len() < 2 && t0.elapsed() < Duration::from_secs(3) {
+            peer.turn();
+            while let Ok(e) = events.try_recv() {
+                if let MediaEvent::PlayFinished { call, id } = e {
+                    finished.push((call, id));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Long enough for the last, id-less play to end too.
+        std::thread::sleep(Duration::from_millis(150));
+        while let Ok(e) = events.try_recv() {
+            if let MediaEvent::PlayFinished { call, id } = e {
+                finished.push((call, id));
+            }
+        }
+        assert_eq!(finished, [(3, 7), (3, 8)]);
+        engine.send(Command::Close { call: 3 });
     }
 
     /// An even port whose next one is free too (on loopback).

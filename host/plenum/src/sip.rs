@@ -499,7 +499,6 @@ impl Core {
                 call: CallId(call),
                 digit,
             },
-            E::PlayFinished { id, .. } if id == crate::conference::BEEP_PLAY => return,
             E::PlayFinished { call, id } => MediaInput::PlayFinished {
                 call: CallId(call),
                 id,
