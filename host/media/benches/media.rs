@@ -13,8 +13,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use plenum_media::_internal_test_exports::SrtpSession;
 use plenum_media::jitter::JitterBuffer;
+use plenum_media::srtp::SrtpSession;
 use plenum_media::{Codec, Leg, LegConfig, SrtpConfig, SrtpSuite, g711};
 use webrtc_srtp::context::Context;
 use webrtc_srtp::option::{srtcp_replay_protection, srtp_replay_protection};

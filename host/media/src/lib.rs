@@ -25,7 +25,7 @@ pub mod jitter;
 mod leg;
 mod packet;
 mod rtcp;
-mod srtp;
+pub mod srtp;
 mod stats;
 
 pub use dtmf::DigitEvent;
@@ -35,13 +35,6 @@ pub use leg::{
     Codec, Leg, LegConfig, RELATCH_AFTER, SSRC_QUIET, SrtpConfig, SrtpSuite, Transmit, TransmitKind,
 };
 pub use stats::{LegStats, RemoteReport};
-
-/// Internals for the benchmarks, behind the `_internal_test_exports` feature: not an API.
-#[cfg(feature = "_internal_test_exports")]
-#[doc(hidden)]
-pub mod _internal_test_exports {
-    pub use crate::srtp::{Reject, SrtpSession};
-}
 
 /// The sampling rate of G.711 and of Plenum's internal audio, in Hz.
 pub const SAMPLE_RATE: u32 = 8000;

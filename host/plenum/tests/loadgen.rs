@@ -1,7 +1,8 @@
 //! The load generator end to end, small: one meeting of four calls from the demo gateway (the
 //! leader by extension and PIN, three guests by passcode) enter, hear the meeting's mix (the
 //! leader's pilot tone), stay a few seconds and hang up; none fails, and the server's media
-//! counters were read. The measurement runs themselves are `benches/media_load.rs`.
+//! counters were read. Once in plain RTP, once in SRTP from a trunk the server's config makes
+//! SRTP-only. The measurement runs themselves are `benches/media_load.rs`.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use plenum_loadgen::schedule::{Scheduler, read_credentials};
-use plenum_loadgen::{Meetings, Options};
+use plenum_loadgen::{Meetings, Options, SRTP_GATEWAY};
 
 /// `plenum serve` on ephemeral ports, killed on drop.
 struct Server {
@@ -32,10 +33,24 @@ impl Drop for Server {
     }
 }
 
+/// An SRTP-only trunk at the load generator's SRTP address.
+const SRTP_TRUNK: &str = r#"
+[[gateways]]
+name = "srtp-trunk"
+tenant = "contoso"
+address = "127.0.0.4"
+srtp = true
+location-profile = "Redmond"
+"#;
+
 fn serve(data: &std::path::Path) -> Server {
+    let config = data.join("loadgen.toml");
+    std::fs::write(&config, SRTP_TRUNK).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_plenum"))
         .args(["serve", "--admin-listen", "127.0.0.1:0"])
-        .args(["--sip-listen", "udp:127.0.0.1:0", "--data-dir"])
+        .args(["--sip-listen", "udp:127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
         .arg(data)
         .env("PLENUM_LOG", "warn")
         .env_remove("PLENUM_CONFIG")
@@ -65,6 +80,15 @@ fn serve(data: &std::path::Path) -> Server {
 
 #[test]
 fn four_callers_enter_hear_the_mix_and_hang_up() {
+    four_callers(false);
+}
+
+#[test]
+fn four_srtp_callers_enter_hear_the_mix_and_hang_up() {
+    four_callers(true);
+}
+
+fn four_callers(srtp: bool) {
     let data = tempfile::tempdir().unwrap();
     let server = serve(data.path());
     let users = read_credentials(&data.path().join("demo-credentials.txt")).unwrap();
@@ -85,6 +109,10 @@ fn four_callers_enter_hear_the_mix_and_hang_up() {
         },
     );
     o.size = 4;
+    o.srtp = srtp;
+    if srtp {
+        o.local_ip = SRTP_GATEWAY;
+    }
     o.rate = 10.0;
     o.hold = Duration::from_secs(2);
     o.join_timeout = Duration::from_secs(40);

@@ -22,6 +22,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use plenum_media::srtp::SrtpSession;
 use plenum_media::{Codec, FRAME_SAMPLES, Leg, LegConfig, SrtpConfig, SrtpSuite, Transmit};
 use plenum_sdp::{CodecKind, LocalMedia, Negotiated, SrtpPolicy};
 use plenum_sip::auth::{Challenge, ClientAnswer};
@@ -30,8 +31,6 @@ use plenum_sip::dialog::Dialog;
 use plenum_sip::endpoint::{ClientTxId, Endpoint, Flow, ServerTxId};
 use plenum_sip::headers::SipHeaders;
 use plenum_sip::{HeaderName, Headers, Method, Request, Response, Uri};
-use webrtc_srtp::context::Context;
-use webrtc_srtp::protection_profile::ProtectionProfile;
 
 use crate::audio::{self, Spurts};
 use crate::rtp;
@@ -142,7 +141,10 @@ pub struct Media {
     leg: Leg,
     audio_pt: u8,
     codec: CodecKind,
-    srtp_in: Option<Context>,
+    /// Reads what the server sends under SRTP (the leg only protects what we send).
+    srtp_in: Option<SrtpSession>,
+    /// The last packet decrypted, reused.
+    plain: Vec<u8>,
 }
 
 /// What the engine gives a call to act with.
@@ -804,25 +806,18 @@ impl Media {
         config.remote_rtcp = Some(n.remote_rtcp);
         let mut srtp_in = None;
         if let Some(k) = &n.srtp {
-            let (suite, profile) = match k.suite {
-                plenum_sdp::SrtpSuite::AesCm128HmacSha1_32 => (
-                    SrtpSuite::Aes128CmHmacSha1_32,
-                    ProtectionProfile::Aes128CmHmacSha1_32,
-                ),
-                _ => (
-                    SrtpSuite::Aes128CmHmacSha1_80,
-                    ProtectionProfile::Aes128CmHmacSha1_80,
-                ),
+            let suite = match k.suite {
+                plenum_sdp::SrtpSuite::AesCm128HmacSha1_32 => SrtpSuite::Aes128CmHmacSha1_32,
+                _ => SrtpSuite::Aes128CmHmacSha1_80,
             };
             config.srtp = Some(SrtpConfig {
                 suite,
                 local_key_salt: k.ours,
                 remote_key_salt: k.theirs,
             });
-            let (key, salt) = k.theirs.split_at(16);
-            let ctx = Context::new(key, salt, profile, None, None)
+            let session = SrtpSession::new(suite, &k.ours, &k.theirs)
                 .map_err(|e| format!("SRTP key: {e}"))?;
-            srtp_in = Some(ctx);
+            srtp_in = Some(session);
         }
         let leg = Leg::new(config, now).map_err(|e| format!("cannot open the leg: {e}"))?;
         Ok(Media {
@@ -833,6 +828,7 @@ impl Media {
             audio_pt: n.codec.pt,
             codec: n.codec.kind,
             srtp_in,
+            plain: Vec::with_capacity(2048),
         })
     }
 
@@ -843,13 +839,12 @@ impl Media {
         h: &rtp::Header,
         out: &mut [i16; FRAME_SAMPLES],
     ) -> Option<usize> {
-        let plain;
         let payload = match self.srtp_in.as_mut() {
             None => datagram.get(h.payload.clone())?,
-            Some(ctx) => {
-                plain = ctx.decrypt_rtp(datagram).ok()?;
-                let h = rtp::parse(&plain)?;
-                plain.get(h.payload)?
+            Some(session) => {
+                session.unprotect_rtp(datagram, &mut self.plain).ok()?;
+                let h = rtp::parse(&self.plain)?;
+                self.plain.get(h.payload)?
             }
         };
         let payload = payload.get(..FRAME_SAMPLES).unwrap_or(payload);
