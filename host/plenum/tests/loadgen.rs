@@ -11,27 +11,13 @@
     clippy::indexing_slicing
 )] // test code
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
+use common::Server;
 use plenum_loadgen::schedule::{Scheduler, read_credentials};
 use plenum_loadgen::{Meetings, Options, SRTP_GATEWAY};
-
-/// `plenum serve` on ephemeral ports, killed on drop.
-struct Server {
-    child: Child,
-    sip: SocketAddr,
-    admin: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An SRTP-only trunk at the load generator's SRTP address.
 const SRTP_TRUNK: &str = r#"
@@ -43,39 +29,15 @@ srtp = true
 location-profile = "Redmond"
 "#;
 
-fn serve(data: &std::path::Path) -> Server {
-    let config = data.join("loadgen.toml");
+/// `plenum serve` with the SRTP trunk, its data in `dir`.
+fn serve(dir: &std::path::Path) -> Server {
+    let config = dir.join("loadgen.toml");
     std::fs::write(&config, SRTP_TRUNK).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plenum"))
-        .args(["serve", "--admin-listen", "127.0.0.1:0"])
-        .args(["--sip-listen", "udp:127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(data)
-        .env("PLENUM_LOG", "warn")
-        .env_remove("PLENUM_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn plenum serve");
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let (mut sip, mut admin) = (None, None);
-    for line in out.lines().map_while(Result::ok) {
-        if let Some(rest) = line.strip_prefix("plenum: SIP on udp ") {
-            sip = rest.trim().parse().ok();
-        }
-        if let Some(rest) = line.strip_prefix("plenum: admin API on ") {
-            admin = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line == "plenum: ready" {
-            break;
-        }
-    }
-    Server {
-        child,
-        sip: sip.expect("SIP address printed"),
-        admin: admin.expect("admin URL printed"),
-    }
+    let args = ["--sip-listen", "udp:127.0.0.1:0", "--config"];
+    Server::start_with(
+        &dir.join("data"),
+        &[&args[..], &[config.to_str().unwrap()]].concat(),
+    )
 }
 
 #[test]
@@ -91,18 +53,18 @@ fn four_srtp_callers_enter_hear_the_mix_and_hang_up() {
 fn four_callers(srtp: bool) {
     let data = tempfile::tempdir().unwrap();
     let server = serve(data.path());
-    let users = read_credentials(&data.path().join("demo-credentials.txt")).unwrap();
+    let users = read_credentials(&server.data_dir.join("demo-credentials.txt")).unwrap();
     let alice = users.iter().find(|u| u.user == "alice").unwrap();
     let scheduler = Scheduler {
         plenum: env!("CARGO_BIN_EXE_plenum").into(),
-        server: format!("udp:{}", server.sip),
+        server: format!("udp:{}", server.sip_addr("udp")),
         organizer: "alice@contoso.example".into(),
         password: alice.password.clone(),
         passcode: "135790".into(),
         admission: "anonymous".into(),
     };
     let mut o = Options::new(
-        server.sip,
+        server.sip_addr("udp"),
         Meetings::Schedule {
             count: 1,
             scheduler,
@@ -116,8 +78,8 @@ fn four_callers(srtp: bool) {
     o.rate = 10.0;
     o.hold = Duration::from_secs(2);
     o.join_timeout = Duration::from_secs(40);
-    o.metrics_url = Some(format!("{}/metrics", server.admin));
-    o.server_pid = Some(server.child.id());
+    o.metrics_url = Some(format!("{}/metrics", server.admin_url));
+    o.server_pid = Some(server.pid());
     o.trace = true;
     let report = plenum_loadgen::run(&o).unwrap();
     let text = report.text();

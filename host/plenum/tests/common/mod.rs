@@ -117,6 +117,11 @@ impl Server {
             .expect("run plenum")
     }
 
+    /// Its process id (for readers of `/proc`, like the load generator).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stop it (SIGTERM, as an operator would) and wait.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
